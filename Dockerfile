@@ -1,0 +1,65 @@
+# A multi-platform image of a Go program, cross-compiled on the build machine's own
+# platform (no emulation during the build) with Go's caches kept between builds.
+ARG GO_VERSION=1.24
+
+# Other modules of a go.work workspace, and local `replace` targets, land here. For a
+# plain build this stage stays empty. For a workspace build `invoke build` sends this
+# file on stdin with one `COPY --from=<named build context>` line per module added
+# right below, so there is no fixed number of slots.
+FROM scratch AS workspace
+
+FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS builder
+# The caches are set explicitly and mounted exactly there, so they work with any Go
+# base image: without /etc/passwd, HOME is / and the default cache would be missed.
+ENV GOCACHE=/cache/go-build \
+    GOMODCACHE=/cache/go-mod \
+    CGO_ENABLED=0
+# What the final image needs besides the binary, made once for every platform.
+RUN mkdir -p /rootfs/etc/ssl/certs \
+ && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \
+ && echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' > /rootfs/etc/passwd \
+ && echo 'nonroot:x:65532:' > /rootfs/etc/group
+# Where this module sits under /src: "." alone, deeper when it has siblings, so the
+# relative paths in go.work and `replace` lines still point at them.
+ARG MODULE_DIR=.
+# "off" keeps a stray go.work out of plain builds; a workspace build names the
+# go.work it copied in.
+ARG GOWORK=off
+ENV GOWORK=${GOWORK}
+WORKDIR /src/${MODULE_DIR}
+COPY --from=workspace / /src/
+# Dependencies before sources: the download step stays cached while code changes.
+# (go.sum* because a module without dependencies has none.)
+COPY go.mod go.sum* ./
+RUN --mount=type=cache,target=/cache/go-mod \
+    go mod download
+COPY . .
+ARG TARGETOS TARGETARCH TARGETVARIANT
+ARG VERSION=dev
+ARG REVISION=unknown
+# -o to a directory: go names the binary after the module, with .exe on Windows.
+RUN --mount=type=cache,target=/cache/go-mod \
+    --mount=type=cache,target=/cache/go-build \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
+    go build -trimpath -ldflags "-s -w -X main.version=$VERSION -X main.commit=$REVISION" \
+      -o /out/ .
+
+# Only the binary, for `docker buildx build --output type=local` (invoke bin).
+FROM scratch AS binary
+COPY --from=builder /out/ /
+
+# The image: the binary, CA certificates and a non-root user, nothing else.
+FROM scratch AS image
+COPY --from=builder /rootfs/ /
+COPY --from=builder /out/ /
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG CREATED
+ARG SOURCE
+LABEL org.opencontainers.image.title="hellorld" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.source="${SOURCE}"
+USER 65532:65532
+ENTRYPOINT ["/hellorld"]

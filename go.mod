@@ -1,0 +1,3 @@
+module github.com/multiarch/hellorld
+
+go 1.24

@@ -1,0 +1,1 @@
+"""Multi-platform container images for Go repositories: build, registry, smoke test."""

@@ -1,0 +1,84 @@
+"""Running external commands: each one shown before it runs, dry runs honoured.
+
+Commands that change something go through `Runner.run`, which prints them and skips
+them under `invoke --dry`. Read-only look-ups go through `Runner.query`, which runs
+even in a dry run so that the decisions a dry run shows are the real ones.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.markup import escape
+
+from .errors import UserError
+
+# Messages and commands go to stderr; stdout is left for results (tables, references).
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def say(message: str) -> None:
+    console.print(message)
+
+
+def warn(message: str) -> None:
+    console.print(f"[yellow]warning:[/] {escape(message)}")
+
+
+class Runner:
+    def __init__(self, dry: bool = False):
+        self.dry = dry
+
+    def show(self, argv: Sequence[str]) -> None:
+        console.print(f"[bold cyan]$[/] {escape(shlex.join(argv))}")
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: str | None = None,
+        capture: bool = False,
+        hint: str | None = None,
+    ) -> subprocess.CompletedProcess[str] | None:
+        """Show and run a command that changes something; None in a dry run.
+
+        Output streams to the terminal unless `capture`. A failure raises UserError
+        naming the command, with `hint` saying what to do.
+        """
+        self.show(argv)
+        if self.dry:
+            return None
+        result = _call(argv, input=input, capture=capture)
+        if result.returncode != 0:
+            raise UserError(_failure(argv, result), hint)
+        return result
+
+    def query(
+        self, argv: Sequence[str], *, check: bool = True, hint: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a read-only command quietly and return its captured output."""
+        result = _call(argv, input=None, capture=True)
+        if check and result.returncode != 0:
+            raise UserError(_failure(argv, result), hint)
+        return result
+
+
+def _call(argv: Sequence[str], *, input: str | None, capture: bool):
+    try:
+        return subprocess.run(list(argv), input=input, text=True, capture_output=capture)
+    except FileNotFoundError:
+        raise UserError(f"{argv[0]} is not installed", "run scripts/provision.sh") from None
+
+
+def _failure(argv: Sequence[str], result: subprocess.CompletedProcess[str]) -> str:
+    why = last_line(result.stderr) if result.stderr else ""
+    said = f": {why}" if why else ""
+    return f"`{shlex.join(argv[:3])} …` failed (exit {result.returncode}){said}"
+
+
+def last_line(text: str | None) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""

@@ -1,0 +1,50 @@
+"""The Docker daemon: is it there, and what does it hold."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from .command import Runner, last_line
+from .errors import UserError
+
+START_HINT = "start it with scripts/provision.sh, or point DOCKER_HOST at a running daemon"
+
+
+def server_version(runner: Runner) -> str:
+    """The daemon's version; UserError when no daemon answers."""
+    result = runner.query(["docker", "version", "--format", "{{.Server.Version}}"], check=False)
+    if result.returncode != 0 or not result.stdout.strip():
+        where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        why = last_line(result.stderr)
+        raise UserError(f"the Docker daemon at {where} does not answer: {why}", START_HINT)
+    return result.stdout.strip()
+
+
+def inspect(runner: Runner, kind: str, name: str) -> dict | None:
+    """`docker <kind> inspect NAME` as a dict, or None when there is no such object."""
+    result = runner.query(["docker", kind, "inspect", name], check=False)
+    if result.returncode != 0:
+        if "no such" in result.stderr.lower():
+            return None
+        raise UserError(f"docker {kind} inspect {name} failed: {last_line(result.stderr)}")
+    return json.loads(result.stdout)[0]
+
+
+def logs_tail(runner: Runner, container: str, lines: int = 5) -> str:
+    result = runner.query(["docker", "logs", "--tail", str(lines), container], check=False)
+    return " | ".join(
+        line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()
+    )
+
+
+def ensure_image(runner: Runner, image: str, hint: str) -> None:
+    """Make sure `image` is here, pulling it if it is not; UserError if neither works."""
+    if inspect(runner, "image", image) is not None:
+        return
+    try:
+        runner.run(["docker", "pull", image], capture=True)
+    except UserError as e:
+        raise UserError(
+            f"image {image} is not here and cannot be pulled ({e.message})", hint
+        ) from None
