@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import sys
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -18,6 +19,8 @@ from .errors import UserError
 
 # Messages and commands go to stderr; stdout is left for results (tables, references).
 console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Results (tables, references) on stdout, wide enough for digests when piped.
+results = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def say(message: str) -> None:

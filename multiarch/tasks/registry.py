@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from invoke import Collection, task
-from rich.console import Console
 from rich.table import Table
 
+from ..command import results
 from ..registry import LocalRegistry, RegistrySettings
 from .edge import at_the_edge, confirm, options, runner
 
@@ -37,7 +37,7 @@ def start(c, name=None, port=None, bind=None, image=None, volume=None):
 def status(c, name=None, port=None, bind=None, image=None, volume=None):
     """Show the registry's state, address, volume, and the repositories and tags in it."""
     st = local_registry(c, name=name, port=port, bind=bind, image=image, volume=volume).status()
-    out = Console()
+    out = results
     volume_note = "" if st.volume_exists else " (not created yet)"
     out.print(f"state:   {st.state}\naddress: {st.address}\nvolume:  {st.volume}{volume_note}")
     if st.state != "running":

@@ -1,0 +1,100 @@
+"""The buildx builder a build runs on, and what it can do.
+
+The default builder (docker driver) builds and pushes multi-platform images only when
+the daemon uses the containerd image store. Without it, a docker-container builder is
+needed; it runs with the host's network so that it reaches a registry on localhost.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .command import Runner, say
+from .errors import UserError
+
+CONTAINER_BUILDER = "multiarch"
+CONTAINERD_STORE = "io.containerd.snapshotter.v1"
+
+
+@dataclass(frozen=True)
+class Builder:
+    name: str  # "" for the default builder: no --builder flag at all
+    driver: str
+    containerd_store: bool
+
+    @property
+    def multi_platform_push(self) -> bool:
+        return self.driver != "docker" or self.containerd_store
+
+    @property
+    def multi_platform_load(self) -> bool:
+        """Only the docker driver on the containerd store loads a multi-platform image."""
+        return self.driver == "docker" and self.containerd_store
+
+    def flags(self) -> list[str]:
+        return ["--builder", self.name] if self.name else []
+
+
+def buildx_version(runner: Runner) -> str:
+    result = runner.query(["docker", "buildx", "version"], check=False)
+    if result.returncode != 0:
+        raise UserError(
+            "docker buildx is not installed",
+            "install the docker-buildx package (scripts/provision.sh does)",
+        )
+    return result.stdout.split()[1] if len(result.stdout.split()) > 1 else result.stdout.strip()
+
+
+def containerd_store(runner: Runner) -> bool:
+    result = runner.query(["docker", "info", "--format", "{{json .DriverStatus}}"])
+    status = json.loads(result.stdout or "null") or []
+    return any(CONTAINERD_STORE in value for _, value in status)
+
+
+def inspect(runner: Runner, name: str = "") -> dict[str, str] | None:
+    """`docker buildx inspect [NAME]`'s header lines as a dict, or None if none such."""
+    result = runner.query(["docker", "buildx", "inspect", *([name] if name else [])], check=False)
+    if result.returncode != 0:
+        return None
+    fields: dict[str, str] = {}
+    for line in result.stdout.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key and not key.startswith(" ") and key not in fields:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def default_builder(runner: Runner) -> Builder:
+    """The builder `docker buildx build` uses without --builder."""
+    fields = inspect(runner) or {}
+    return Builder("", fields.get("Driver", "docker"), containerd_store(runner))
+
+
+def choose(runner: Runner, name: str = "") -> Builder:
+    """The named builder; else the default one if it can push multi-platform images;
+    else a docker-container builder with host networking, created if need be."""
+    buildx_version(runner)
+    if name:
+        fields = inspect(runner, name)
+        if fields is None:
+            raise UserError(f"no buildx builder named {name!r}", "see `docker buildx ls`")
+        return Builder(name, fields.get("Driver", ""), containerd_store(runner))
+    default = default_builder(runner)
+    if default.multi_platform_push:
+        return default
+    say(
+        "the default builder cannot push multi-platform images (no containerd image store): "
+        f"using the docker-container builder {CONTAINER_BUILDER!r}"
+    )
+    if inspect(runner, CONTAINER_BUILDER) is None:
+        runner.run(
+            [
+                "docker", "buildx", "create", "--name", CONTAINER_BUILDER,
+                "--driver", "docker-container", "--driver-opt", "network=host", "--bootstrap",
+            ],
+            hint="it runs the moby/buildkit image, which must be pullable; or enable the "
+            'containerd image store ({"features": {"containerd-snapshotter": true}} in '
+            "/etc/docker/daemon.json)",
+        )  # fmt: skip
+    return Builder(CONTAINER_BUILDER, "docker-container", False)

@@ -1,0 +1,87 @@
+"""What git says about a checkout: the version, commit and state an image is labelled with."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import git
+
+from .command import warn
+
+
+@dataclass(frozen=True)
+class Revision:
+    version: str  # `git describe --tags --dirty --always`: v1.2.3, v1.2.3-4-gabc1234-dirty
+    commit: str  # full commit id, or "unknown" outside git
+    dirty: bool
+    created: str  # RFC 3339: the commit's time, or now for a dirty tree
+    source: str  # the origin's URL without credentials, or ""
+    tag: str = ""  # the exact tag at HEAD, if any
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _repo(path: Path) -> git.Repo | None:
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+        repo.head.commit  # noqa: B018 - raises ValueError in a repository with no commit
+        return repo
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
+        return None
+
+
+def describe(path: Path, quiet: bool = False) -> Revision:
+    """Version metadata for the checkout at `path`; "dev" (with a warning) outside git."""
+    repo = _repo(path)
+    if repo is None:
+        if not quiet:
+            warn(f"{path} is not in a git checkout with commits: version 'dev'")
+        return Revision("dev", "unknown", False, now(), "")
+    head = repo.head.commit
+    dirty = repo.is_dirty(untracked_files=False)
+    created = (
+        now()
+        if dirty
+        else head.committed_datetime.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    try:
+        tag = repo.git.describe("--tags", "--exact-match", "HEAD")
+    except git.GitCommandError:
+        tag = ""
+    return Revision(
+        version=repo.git.describe("--tags", "--dirty", "--always"),
+        commit=head.hexsha,
+        dirty=dirty,
+        created=created,
+        source=_public_url(repo),
+        tag=tag,
+    )
+
+
+def commit_state(path: Path) -> tuple[str, bool | None]:
+    """(commit, dirty) of the checkout holding `path`; ("", None) outside git."""
+    repo = _repo(path)
+    if repo is None:
+        return "", None
+    return repo.head.commit.hexsha, repo.is_dirty(untracked_files=False, path=str(path))
+
+
+def _public_url(repo: git.Repo) -> str:
+    """origin's URL with any user or token removed: it goes into a label."""
+    try:
+        url = repo.remotes.origin.url
+    except (AttributeError, IndexError):
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    # scp-like git@host:path — only the user part, never a secret; keep host and path
+    return re.sub(r"^[^@/]+@", "", url)

@@ -1,0 +1,53 @@
+import pytest
+
+from multiarch.errors import UserError
+from multiarch.registry import RegistrySettings, _is_registry
+from multiarch.registry_api import is_loopback, platform_of, split_reference
+
+
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("localhost:5000", True),
+        ("127.0.0.1:5000", True),
+        ("127.1.2.3", True),
+        ("[::1]:5000", True),
+        ("registry.example.com:5000", False),
+        ("10.0.0.5:5000", False),
+        ("ghcr.io", False),
+    ],
+)
+def test_loopback(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+def test_split_reference():
+    assert split_reference("localhost:5000/app:1.0") == ("localhost:5000", "app", "1.0")
+    assert split_reference("localhost:5000/a/b") == ("localhost:5000", "a/b", "latest")
+    assert split_reference("ghcr.io/o/app@sha256:ab") == ("ghcr.io", "o/app", "sha256:ab")
+    with pytest.raises(UserError):
+        split_reference("app:1.0")
+
+
+def test_platform_of_index_entries():
+    assert platform_of({"platform": {"os": "linux", "architecture": "arm", "variant": "v7"}}) == (
+        "linux/arm/v7"
+    )
+    assert platform_of({"platform": {"os": "unknown", "architecture": "unknown"}}) == (
+        "unknown/unknown"
+    )
+
+
+def test_settings_address_and_volume():
+    assert RegistrySettings().address == "127.0.0.1:5000"
+    assert RegistrySettings(bind="0.0.0.0", port=5001).address == "127.0.0.1:5001"
+    assert RegistrySettings(name="r").volume_name == "r-data"
+    assert RegistrySettings(volume="keep").volume_name == "keep"
+
+
+def test_what_counts_as_a_registry_container():
+    assert _is_registry({"Config": {"Image": "registry:2"}})
+    assert _is_registry({"Config": {"Image": "x", "Labels": {"io.multiarch.role": "registry"}}})
+    assert not _is_registry(
+        {"Config": {"Image": "nginx:latest", "Entrypoint": ["/docker-entrypoint.sh"]}}
+    )
