@@ -29,10 +29,12 @@ ENV GOWORK=${GOWORK}
 WORKDIR /src/${MODULE_DIR}
 COPY --from=workspace / /src/
 # Dependencies before sources: the download step stays cached while code changes.
-# (go.sum* because a module without dependencies has none.)
+# (go.sum* because a module without dependencies has none.) Not in a workspace: there
+# `go mod download` looks up the versions the modules require of each other, which
+# need exist nowhere; `go build` takes them from the workspace instead.
 COPY go.mod go.sum* ./
 RUN --mount=type=cache,target=/cache/go-mod \
-    go mod download
+    if [ "$GOWORK" = off ]; then go mod download; fi
 COPY . .
 ARG TARGETOS TARGETARCH TARGETVARIANT
 ARG VERSION=dev

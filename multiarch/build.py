@@ -30,7 +30,9 @@ class BuildSettings:
     platforms: str = "linux/amd64,linux/arm64,linux/arm/v7"
     registry: str = "localhost:5000"
     image: str = ""  # default: the last element of the Go module's path
-    tag: str = ""  # default: the git version (`git describe --tags --dirty --always`)
+    # default: the git version (`git describe --tags --dirty --always`); several
+    # comma-separated tags name the same image ("1.4.2,1.4,1,latest")
+    tag: str = ""
     builder: str = ""
     push: bool = True
     load: bool = False
@@ -42,6 +44,9 @@ class BuildSettings:
     context: str = "."
     dockerfile: str = "Dockerfile"
     target: str = "image"
+    # a buildx --output spec (type=local,dest=dist, type=oci,dest=x.tar) instead of
+    # push or load
+    output: str = ""
 
 
 @dataclass
@@ -51,13 +56,19 @@ class Plan:
     layout: workspace.Layout
     revision: Revision
     builder: Builder
-    reference: str
+    references: list[str]
     dockerfile_text: str | None = None  # set when the Dockerfile goes through stdin
     labels: dict[str, str] = field(default_factory=dict)
 
     @property
+    def reference(self) -> str:
+        return self.references[0]
+
+    @property
     def output(self) -> str:
         s = self.settings
+        if s.output:
+            return "output"
         return "load" if s.load else "push" if s.push else "cache"
 
 
@@ -66,11 +77,12 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
     s = settings
     context = Path(s.context).resolve()
     targets = platforms.parse(s.platforms)
-    if s.load and s.push:
+    if s.load and s.push and not s.output:
         raise UserError("--load and pushing exclude each other", "add --no-push to --load")
     layout = workspace.resolve(context, environ)
     registry = s.registry.rstrip("/")
-    if layout.others and s.push and not is_loopback(registry) and not s.allow_workspace:
+    pushing = s.push and not s.load and not s.output
+    if layout.others and pushing and not is_loopback(registry) and not s.allow_workspace:
         names = ", ".join(m.path or m.rel for m in layout.others)
         raise UserError(
             f"refusing to push a build of local checkouts ({names}) to {registry}",
@@ -86,7 +98,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
         )
     revision = describe(context)
     image = s.image or layout.module.path.rstrip("/").rsplit("/", 1)[-1]
-    tag = s.tag or revision.version.replace("+", "-")
+    tags = [t.strip() for t in (s.tag or revision.version.replace("+", "-")).split(",")]
     dockerfile = context / s.dockerfile
     if not dockerfile.is_file():
         raise UserError(f"no Dockerfile at {dockerfile}", "set build.dockerfile")
@@ -98,7 +110,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
         layout=layout,
         revision=revision,
         builder=chosen,
-        reference=f"{registry}/{image}:{tag}",
+        references=[f"{registry}/{image}:{tag}" for tag in tags],
         dockerfile_text=inserted if inserted != text else None,
         labels=provenance_labels(layout),
     )
@@ -149,8 +161,14 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
     args += attestation_flags(s, s.registry)
     if s.no_cache:
         args.append("--no-cache")
-    args += ["-t", p.reference]
-    args += {"push": ["--push"], "load": ["--load"], "cache": []}[p.output]
+    for reference in p.references:
+        args += ["-t", reference]
+    args += {
+        "push": ["--push"],
+        "load": ["--load"],
+        "cache": [],
+        "output": ["--output", s.output],
+    }[p.output]
     if metadata_file is not None:
         args += ["--metadata-file", str(metadata_file)]
     args.append(str(s.context))
@@ -192,7 +210,8 @@ def run(p: Plan, runner: Runner) -> Result | None:
         )
         if runner.dry:
             return None
-        digest = json.loads(metadata.read_text()).get("containerimage.digest", "")
+        written = json.loads(metadata.read_text()) if metadata.exists() else {}
+        digest = written.get("containerimage.digest", "")
     if p.output != "push":
         return Result(p.reference, digest, [])
     return Result(p.reference, digest, pushed_manifests(runner, p.reference))

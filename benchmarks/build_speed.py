@@ -1,0 +1,247 @@
+"""How fast is `invoke build`? Paired, in one run, against raw buildx and host `go build`.
+
+    .venv/bin/python benchmarks/build_speed.py [--runs 5] [--cold-runs 2] [--write]
+
+Each scenario runs `invoke build`, the equivalent raw `docker buildx build` (the very
+command line `invoke build` would run, from the same library) and host `go build` for
+the same platforms, interleaved, in alternating order, and reports medians and ratios:
+absolute times on these shared machines are noise, ratios measured together are not.
+
+Scenarios: cold (BuildKit cache and Go caches emptied: `docker buildx prune -af` wipes
+this daemon's whole build cache), warm with no change, warm after a one-line change in
+main.go, a 12-module go.work workspace (warm, no change), and what the default
+attestation (provenance) manifests cost a warm one-line-change build.
+
+Builds push to the local registry (started if need be) as hellorld-bench:bench.
+--write replaces the table in benchmarks/RESULTS.md, which the README links to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from multiarch import build as builds  # noqa: E402
+from multiarch.command import Runner  # noqa: E402
+from multiarch.platforms import parse  # noqa: E402
+
+PLATFORMS = "linux/amd64,linux/arm64,linux/arm/v7"
+IMAGE = "hellorld-bench"
+MODULE_FILES = ("go.mod", "main.go", "Dockerfile", ".dockerignore")
+WORKSPACE_MODULES = 12
+
+
+def sh(*argv: str, cwd: Path | None = None, env=None, input=None) -> None:
+    result = subprocess.run(argv, cwd=cwd, env=env, input=input, text=True, capture_output=True)
+    if result.returncode != 0:
+        sys.exit(f"benchmark: `{' '.join(argv[:4])} …` failed: {result.stderr[-2000:]}")
+
+
+def timed(action: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def git_copy(src_files: dict[str, str], where: Path) -> Path:
+    where.mkdir(parents=True)
+    for name, text in src_files.items():
+        (where / name).write_text(text)
+    sh("git", "init", "-q", cwd=where)
+    sh("git", "add", ".", cwd=where)
+    sh("git", "-c", "user.name=bench", "-c", "user.email=bench@localhost",
+       "commit", "-qm", "bench", cwd=where)  # fmt: skip
+    return where
+
+
+def touch_line(module: Path, n: int) -> None:
+    """A one-line change: Go recompiles the package (its sources' hash changed)."""
+    main = module / "main.go"
+    lines = main.read_text().splitlines()
+    if lines[-1].startswith("// bench"):
+        lines.pop()
+    main.write_text("\n".join([*lines, f"// bench {n}"]) + "\n")
+
+
+def make_workspace(root: Path) -> Path:
+    """go.work with an app and 12 sibling modules it imports; returns the app's dir."""
+    mods = [f"m{i:02d}" for i in range(1, WORKSPACE_MODULES + 1)]
+    for m in mods:
+        (root / m).mkdir(parents=True)
+        (root / m / "go.mod").write_text(f"module example.com/{m}\n\ngo 1.24\n")
+        (root / m / f"{m}.go").write_text(f'package {m}\n\nconst Name = "{m}"\n')
+    files = {name: (REPO / name).read_text() for name in MODULE_FILES}
+    files["go.mod"] = (
+        "module example.com/hellorld\n\ngo 1.24\n\nrequire (\n"
+        + "".join(f"\texample.com/{m} v0.0.0\n" for m in mods)
+        + ")\n"
+    )
+    imports = "".join(f'\t"example.com/{m}"\n' for m in mods)
+    names = " + ".join(f"{m}.Name" for m in mods)
+    files["main.go"] = (
+        files["main.go"]
+        .replace("import (\n", f"import (\n{imports}")
+        .replace("func main() {\n", f"func main() {{\n\tfmt.Println({names})\n")
+    )
+    app = git_copy(files, root / "app")
+    (root / "go.work").write_text(
+        "go 1.24\n\nuse (\n\t./app\n" + "".join(f"\t./{m}\n" for m in mods) + ")\n"
+    )
+    return app
+
+
+class Contenders:
+    """The three ways to build one module; each call is one timed build."""
+
+    def __init__(self, module: Path, gocache: Path):
+        self.module = module
+        self.gocache = gocache
+        self.env = {**os.environ, "INVOKE_BUILD_CONTEXT": str(module)}
+        self.settings = builds.BuildSettings(
+            platforms=PLATFORMS, image=IMAGE, tag="bench", context=str(module)
+        )
+
+    def invoke(self) -> float:
+        argv = [sys.executable, "-m", "invoke", "-r", str(REPO), "build",
+                "--image", IMAGE, "--tag", "bench"]  # fmt: skip
+        return timed(lambda: sh(*argv, env=self.env))
+
+    def raw(self, attestations: str = "auto") -> float:
+        settings = replace(self.settings, attestations=attestations)
+        plan = builds.plan(settings, Runner(), self.env)
+        with plan.layout.contexts() as contexts:
+            argv = builds.command(plan, contexts, None)
+            if attestations == "buildx-default":
+                argv = [a for a in argv if not a.startswith(("--provenance", "--sbom"))]
+            return timed(lambda: sh(*argv, input=plan.dockerfile_text))
+
+    def go(self) -> float:
+        """Host `go build` for the same targets, in parallel as buildx runs them."""
+        env = {**os.environ, "GOCACHE": str(self.gocache), "CGO_ENABLED": "0"}
+        out = self.gocache.parent / "out"
+
+        def build_all() -> None:
+            procs = []
+            for p in parse(PLATFORMS):
+                penv = {**env, "GOOS": p.os, "GOARCH": p.arch, "GOARM": p.goarm}
+                procs.append(subprocess.Popen(
+                    ["go", "build", "-trimpath", "-o", str(out / p.slug) + "/", "."],
+                    cwd=self.module, env=penv,
+                ))  # fmt: skip
+            if any(proc.wait() != 0 for proc in procs):
+                sys.exit("benchmark: host go build failed")
+
+        return timed(build_all)
+
+
+def paired(runs: int, prepare: Callable[[int], None], **contenders) -> dict[str, list[float]]:
+    """Run every contender `runs` times, interleaved, order rotating each round."""
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
+    counter = 0
+    for r in range(runs):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for name in order:
+            counter += 1
+            prepare(counter)
+            times[name].append(contenders[name]())
+    return times
+
+
+def cold(c: Contenders) -> Callable[[int], None]:
+    def prepare(_: int) -> None:
+        sh("docker", "buildx", "prune", "-af")
+        shutil.rmtree(c.gocache, ignore_errors=True)
+
+    return prepare
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--cold-runs", type=int, default=2)
+    ap.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    args = ap.parse_args()
+    shutil.which("go") or sys.exit("benchmark: host go is missing (scripts/provision.sh)")
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        tmp = Path(tmp)
+        files = {name: (REPO / name).read_text() for name in MODULE_FILES}
+        plain = Contenders(git_copy(files, tmp / "plain"), tmp / "gocache-plain")
+        ws = Contenders(make_workspace(tmp / "ws"), tmp / "gocache-ws")
+        no_change = lambda _: None  # noqa: E731
+        change = lambda n: touch_line(plain.module, n)  # noqa: E731
+        both = {"invoke": plain.invoke, "raw": plain.raw, "go": plain.go}
+
+        rows = {}
+        print("cold …", file=sys.stderr)
+        rows["cold"] = paired(args.cold_runs, cold(plain), **both)
+        print("warm, no change …", file=sys.stderr)
+        rows["warm, no change"] = paired(args.runs, no_change, **both)
+        print("warm, one-line change in main.go …", file=sys.stderr)
+        rows["warm, one-line change"] = paired(args.runs, change, **both)
+        print(f"{WORKSPACE_MODULES}-module workspace …", file=sys.stderr)
+        ws.invoke()  # its first build fills the caches
+        rows[f"warm, {WORKSPACE_MODULES}-module go.work"] = paired(
+            args.runs, no_change, invoke=ws.invoke, raw=ws.raw, go=ws.go
+        )
+        print("attestations …", file=sys.stderr)
+        attest = paired(
+            args.runs,
+            change,
+            without=lambda: plain.raw("auto"),
+            default=lambda: plain.raw("buildx-default"),
+        )
+
+    report = render(rows, attest)
+    print(report)
+    if args.write:
+        (REPO / "benchmarks" / "RESULTS.md").write_text(report)
+
+
+def render(rows: dict[str, dict[str, list[float]]], attest: dict[str, list[float]]) -> str:
+    lines = [
+        "| scenario | invoke build | raw buildx | host go build | invoke / raw | invoke / go |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, t in rows.items():
+        i, r, g = median(t["invoke"]), median(t["raw"]), median(t["go"])
+        lines.append(f"| {name} | {i:.2f} s | {r:.2f} s | {g:.2f} s | {i / r:.2f} | {i / g:.1f} |")
+    cold_i = median(rows["cold"]["invoke"])
+    change_i = median(rows["warm, one-line change"]["invoke"])
+    plain_i = median(rows["warm, no change"]["invoke"])
+    ws_i = median(rows[f"warm, {WORKSPACE_MODULES}-module go.work"]["invoke"])
+    a_off, a_on = median(attest["without"]), median(attest["default"])
+    ratio = change_i / median(rows["warm, one-line change"]["raw"])
+    lines += [
+        "",
+        f"- warm one-line change / cold: {change_i / cold_i:.1%} (target < 10%)",
+        f"- invoke / raw buildx, warm one-line change: {ratio:.2f} (target ≤ 1.15)",
+        f"- {WORKSPACE_MODULES}-module workspace adds {ws_i - plain_i:+.2f} s to a warm "
+        "no-change build (target < 0.3 s)",
+        f"- buildx's default provenance attestation on a local push: {a_on:.2f} s against "
+        f"{a_off:.2f} s without ({a_on / a_off:.2f}x)",
+        "",
+        "Medians in seconds; 3 platforms (linux/amd64, linux/arm64, linux/arm/v7).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
