@@ -13,13 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import builder as builders
-from . import docker, platforms, workspace
+from . import platforms, workspace
 from .builder import Builder
 from .command import Runner, say
 from .errors import UserError
 from .platforms import Platform
 from .registry import LocalRegistry, RegistrySettings
-from .registry_api import RegistryAPI, is_loopback, platform_of
+from .registry_api import (
+    PlatformManifest,
+    RegistryAPI,
+    is_loopback,
+    platform_manifests,
+    split_reference,
+)
 from .version import Revision, commit_state, describe
 
 WORKSPACE_LABEL = "io.multiarch.workspace"
@@ -88,7 +94,6 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
             f"refusing to push a build of local checkouts ({names}) to {registry}",
             "push to a registry on this machine, set GOWORK=off, or pass --allow-workspace",
         )
-    docker.server_version(runner)
     chosen = builders.choose(runner, s.builder)
     if s.load and len(targets) > 1 and not chosen.multi_platform_load:
         raise UserError(
@@ -191,7 +196,7 @@ def ensure_registry(p: Plan, registry_settings: RegistrySettings, runner: Runner
 class Result:
     reference: str
     digest: str
-    manifests: list[tuple[str, str]]  # (platform, digest), attestations left out
+    manifests: list[PlatformManifest]  # attestations left out
 
 
 def run(p: Plan, runner: Runner) -> Result | None:
@@ -217,12 +222,10 @@ def run(p: Plan, runner: Runner) -> Result | None:
     return Result(p.reference, digest, pushed_manifests(runner, p.reference))
 
 
-def pushed_manifests(runner: Runner, reference: str) -> list[tuple[str, str]]:
+def pushed_manifests(runner: Runner, reference: str) -> list[PlatformManifest]:
     """The platforms of a pushed index, as the registry serves it."""
+    host, repo, tag = split_reference(reference)
+    if is_loopback(host):  # plain HTTP, no credentials: ask it directly, it is quicker
+        return RegistryAPI(host).index(repo, tag).manifests
     raw = runner.query(["docker", "buildx", "imagetools", "inspect", "--raw", reference])
-    index = json.loads(raw.stdout)
-    return [
-        (platform_of(m), m["digest"])
-        for m in index.get("manifests", [])
-        if platform_of(m) != "unknown/unknown"
-    ]
+    return platform_manifests(json.loads(raw.stdout))

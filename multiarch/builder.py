@@ -7,14 +7,14 @@ needed; it runs with the host's network so that it reaches a registry on localho
 
 from __future__ import annotations
 
-import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from . import docker
 from .command import Runner, say
 from .errors import UserError
 
 CONTAINER_BUILDER = "multiarch"
-CONTAINERD_STORE = "io.containerd.snapshotter.v1"
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,6 @@ def buildx_version(runner: Runner) -> str:
     return result.stdout.split()[1] if len(result.stdout.split()) > 1 else result.stdout.strip()
 
 
-def containerd_store(runner: Runner) -> bool:
-    result = runner.query(["docker", "info", "--format", "{{json .DriverStatus}}"])
-    status = json.loads(result.stdout or "null") or []
-    return any(CONTAINERD_STORE in value for _, value in status)
-
-
 def inspect(runner: Runner, name: str = "") -> dict[str, str] | None:
     """`docker buildx inspect [NAME]`'s header lines as a dict, or None if none such."""
     result = runner.query(["docker", "buildx", "inspect", *([name] if name else [])], check=False)
@@ -68,21 +62,26 @@ def inspect(runner: Runner, name: str = "") -> dict[str, str] | None:
 def default_builder(runner: Runner) -> Builder:
     """The builder `docker buildx build` uses without --builder."""
     fields = inspect(runner) or {}
-    return Builder("", fields.get("Driver", "docker"), containerd_store(runner))
+    return Builder("", fields.get("Driver", "docker"), docker.daemon(runner).containerd_store)
 
 
 def choose(runner: Runner, name: str = "") -> Builder:
     """The named builder; else the default one if it can push multi-platform images;
     else a docker-container builder with host networking, created if need be."""
-    buildx_version(runner)
+    # both look-ups are on every build's path: run them side by side
+    with ThreadPoolExecutor(2) as pool:
+        found_buildx = pool.submit(buildx_version, runner)
+        daemon = docker.daemon(runner)
+        found_buildx.result()
     if name:
         fields = inspect(runner, name)
         if fields is None:
             raise UserError(f"no buildx builder named {name!r}", "see `docker buildx ls`")
-        return Builder(name, fields.get("Driver", ""), containerd_store(runner))
-    default = default_builder(runner)
-    if default.multi_platform_push:
-        return default
+        return Builder(name, fields.get("Driver", ""), daemon.containerd_store)
+    # Without --builder, buildx uses the docker driver (unless `docker buildx use` chose
+    # another builder, which the user then wants); the daemon's image store decides.
+    if daemon.containerd_store:
+        return Builder("", "docker", True)
     say(
         "the default builder cannot push multi-platform images (no containerd image store): "
         f"using the docker-container builder {CONTAINER_BUILDER!r}"

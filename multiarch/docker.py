@@ -4,21 +4,41 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 
 from .command import Runner, last_line
 from .errors import UserError
 
+CONTAINERD_STORE = "io.containerd.snapshotter.v1"
 START_HINT = "start it with scripts/provision.sh, or point DOCKER_HOST at a running daemon"
 
 
+@dataclass(frozen=True)
+class Daemon:
+    version: str
+    containerd_store: bool  # what lets the default builder push multi-platform images
+
+
+def daemon(runner: Runner) -> Daemon:
+    """The daemon's version and image store, in one look-up; UserError if none answers."""
+    fmt = "{{json .ServerVersion}} {{json .DriverStatus}}"
+    result = runner.query(["docker", "info", "--format", fmt], check=False)
+    version, _, status = result.stdout.strip().partition(" ")
+    version = json.loads(version or '""')
+    if result.returncode != 0 or not version:
+        raise _unreachable(result.stderr)
+    driver_status = json.loads(status or "null") or []
+    return Daemon(version, any(CONTAINERD_STORE in value for _, value in driver_status))
+
+
 def server_version(runner: Runner) -> str:
-    """The daemon's version; UserError when no daemon answers."""
-    result = runner.query(["docker", "version", "--format", "{{.Server.Version}}"], check=False)
-    if result.returncode != 0 or not result.stdout.strip():
-        where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-        why = last_line(result.stderr)
-        raise UserError(f"the Docker daemon at {where} does not answer: {why}", START_HINT)
-    return result.stdout.strip()
+    return daemon(runner).version
+
+
+def _unreachable(stderr: str) -> UserError:
+    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    why = last_line(stderr)
+    return UserError(f"the Docker daemon at {where} does not answer: {why}", START_HINT)
 
 
 def inspect(runner: Runner, kind: str, name: str) -> dict | None:
@@ -27,6 +47,8 @@ def inspect(runner: Runner, kind: str, name: str) -> dict | None:
     if result.returncode != 0:
         if "no such" in result.stderr.lower():
             return None
+        if "cannot connect" in result.stderr.lower():
+            raise _unreachable(result.stderr)
         raise UserError(f"docker {kind} inspect {name} failed: {last_line(result.stderr)}")
     return json.loads(result.stdout)[0]
 

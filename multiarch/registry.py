@@ -54,7 +54,6 @@ class LocalRegistry:
         self.api = RegistryAPI(settings.address)
 
     def _container(self) -> dict | None:
-        docker.server_version(self.runner)
         info = docker.inspect(self.runner, "container", self.settings.name)
         if info is not None and not _is_registry(info):
             image = info.get("Config", {}).get("Image", "?")

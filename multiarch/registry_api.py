@@ -71,6 +71,15 @@ def platform_of(entry: dict) -> str:
     return "/".join(parts)
 
 
+def platform_manifests(index: dict) -> list[PlatformManifest]:
+    """An index's image manifests; attestation entries (unknown/unknown) left out."""
+    return [
+        PlatformManifest(platform_of(m), m["digest"])
+        for m in index.get("manifests", [])
+        if platform_of(m) != "unknown/unknown"
+    ]
+
+
 class RegistryAPI:
     def __init__(self, host: str, timeout: float = 10):
         self.host = host
@@ -142,12 +151,7 @@ class RegistryAPI:
             ) from None
         if media_type not in INDEX_TYPES:
             return Index(digest, media_type, [PlatformManifest("unknown", digest)])
-        entries = [
-            PlatformManifest(platform_of(m), m["digest"])
-            for m in doc.get("manifests", [])
-            if platform_of(m) != "unknown/unknown"
-        ]
-        return Index(digest, media_type, entries)
+        return Index(digest, media_type, platform_manifests(doc))
 
     def config(self, repo: str, manifest_digest: str) -> dict:
         """The image configuration (labels, architecture) behind a platform manifest."""

@@ -81,6 +81,6 @@ def show(result: builds.Result) -> None:
     out.print(f"digest: {result.digest}")
     if result.manifests:
         table = Table("platform", "manifest digest")
-        for platform, digest in result.manifests:
-            table.add_row(platform, digest)
+        for m in result.manifests:
+            table.add_row(m.platform, m.digest)
         out.print(table)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 import pytest
 
@@ -88,3 +90,32 @@ def test_dry_run_shows_the_command_and_builds_nothing(module_registry):
     assert result.returncode == 0, result.stderr
     assert "$ docker buildx build --platform linux/amd64,linux/arm64,linux/arm/v7" in result.stderr
     assert RegistryAPI(module_registry["host"]).tags("hellorld") in ([], ["it"])
+
+
+def test_no_buildx_is_one_line(module_registry, tmp_path):
+    # a docker CLI without the buildx plugin answers like this
+    real = shutil.which("docker")
+    fake = tmp_path / "docker"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = buildx ]; then echo "docker: \'buildx\' is not a docker command." >&2; '
+        "exit 1; fi\n"
+        f'exec {real} "$@"\n'
+    )
+    fake.chmod(0o755)
+    env = {**module_registry["env"], "PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    assert_one_line_error(invoke("build", env=env), "docker buildx is not installed")
+
+
+def test_load_puts_every_platform_in_the_local_store(module_registry):
+    two = "linux/amd64,linux/arm64"
+    result = invoke("build", "--no-push", "--load", "--platforms", two, "--tag", "loaded",
+                    env=module_registry["env"])  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    ref = f"{module_registry['host']}/hellorld:loaded"
+    try:
+        out = sh("docker", "run", "--rm", "--platform", "linux/arm64", ref).stdout
+        assert out.strip().endswith("on linux/arm64")
+        assert RegistryAPI(module_registry["host"]).tags("hellorld") in ([], ["it"])
+    finally:
+        sh("docker", "rmi", ref, check=False)

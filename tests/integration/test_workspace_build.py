@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -194,3 +197,30 @@ def test_workspace_mistakes_are_one_line(module_registry, tmp_path, work, words)
     result = build(module_registry, hello, "bad")
     assert_one_line_error(result, words)
     assert "docker buildx build" not in result.stderr
+
+
+def test_ctrl_c_stops_the_build_and_leaves_nothing_behind(module_registry, tmp_path):
+    ws = tmp_path / "ws"
+    library(ws / "dep", "example.com/dep", "x")
+    hello = app(ws / "hellorld", ["example.com/dep"])
+    (ws / "go.work").write_text("go 1.24\n\nuse ./hellorld\nuse ./dep\n")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**module_registry["env"], "INVOKE_BUILD_CONTEXT": str(hello), "TMPDIR": str(scratch)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "invoke", "build", "--tag", "interrupted", "--no-cache"],
+        cwd=REPO, env={**os.environ, **env}, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(scratch.glob("multiarch-gowork-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(scratch.glob("multiarch-gowork-*")), "the build never started"
+    time.sleep(1)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("interrupted")
+    assert "Traceback" not in err
+    assert list(scratch.iterdir()) == [], "temporary files were left behind"
+    assert "interrupted" not in RegistryAPI(module_registry["host"]).tags("hellorld")

@@ -1,0 +1,121 @@
+"""The buildx command line and the decisions before it, without Docker."""
+
+from pathlib import Path
+
+import pytest
+
+from multiarch import build
+from multiarch.builder import Builder
+from multiarch.command import Runner
+from multiarch.errors import UserError
+from multiarch.platforms import parse
+from multiarch.version import Revision
+from multiarch.workspace import resolve
+
+REV = Revision("v1.2.3-dirty", "a" * 40, True, "2026-01-01T00:00:00Z", "https://x/y")
+
+
+def module(where: Path, path: str = "example.com/hellorld") -> Path:
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "go.mod").write_text(f"module {path}\n\ngo 1.24\n")
+    (where / "Dockerfile").write_text("FROM scratch AS workspace\nFROM scratch AS image\n")
+    return where
+
+
+def make_plan(context: Path, environ=None, **settings) -> build.Plan:
+    s = build.BuildSettings(context=str(context), **settings)
+    layout = resolve(context, {"GOWORK": "off"} if environ is None else environ)
+    text = (context / "Dockerfile").read_text()
+    inserted = layout.insert_stage(text)
+    return build.Plan(
+        settings=s,
+        platforms=parse(s.platforms),
+        layout=layout,
+        revision=REV,
+        builder=Builder("", "docker", True),
+        references=[f"{s.registry}/hellorld:{t}" for t in (s.tag or "v1").split(",")],
+        dockerfile_text=inserted if inserted != text else None,
+        labels=build.provenance_labels(layout),
+    )
+
+
+def flag_values(argv: list[str], flag: str) -> list[str]:
+    return [argv[i + 1] for i, a in enumerate(argv) if a == flag]
+
+
+def test_plain_build_command(tmp_path):
+    mod = module(tmp_path / "hellorld")
+    argv = build.command(make_plan(mod, tag="1.0,latest"), {}, None)
+    assert argv[:3] == ["docker", "buildx", "build"]
+    assert flag_values(argv, "--platform") == ["linux/amd64,linux/arm64,linux/arm/v7"]
+    assert flag_values(argv, "-t") == [
+        "localhost:5000/hellorld:1.0",
+        "localhost:5000/hellorld:latest",
+    ]
+    args = flag_values(argv, "--build-arg")
+    assert f"REVISION={'a' * 40}" in args and "VERSION=v1.2.3-dirty" in args
+    assert "GOWORK=off" in args and "MODULE_DIR=." in args
+    assert "--push" in argv and "--provenance=false" in argv
+    assert flag_values(argv, "-f") == [str(mod / "Dockerfile")]
+    assert argv[-1] == str(mod)
+    assert "--label" not in argv
+
+
+def test_workspace_build_sends_the_dockerfile_on_stdin_with_contexts(tmp_path):
+    mod = module(tmp_path / "ws" / "hellorld")
+    module(tmp_path / "ws" / "dep", "example.com/dep")
+    (tmp_path / "ws" / "go.work").write_text("go 1.24\n\nuse ./hellorld\nuse ./dep\n")
+    plan = make_plan(mod, environ={})
+    assert plan.dockerfile_text is not None and "COPY --from=" in plan.dockerfile_text
+    with plan.layout.contexts() as contexts:
+        argv = build.command(plan, contexts, None)
+    assert flag_values(argv, "-f") == ["-"]
+    names = [c.split("=", 1)[0] for c in flag_values(argv, "--build-context")]
+    assert len(names) == 2 and "gowork" in names
+    assert "GOWORK=/src/go.work" in flag_values(argv, "--build-arg")
+    assert flag_values(argv, "--label")[0].startswith("io.multiarch.workspace=")
+
+
+@pytest.mark.parametrize(
+    "mode, registry, flags",
+    [
+        ("auto", "localhost:5000", ["--provenance=false"]),
+        ("auto", "ghcr.io", []),
+        ("off", "ghcr.io", ["--provenance=false", "--sbom=false"]),
+        ("on", "localhost:5000", ["--provenance=mode=max", "--sbom=true"]),
+    ],
+)
+def test_attestations(mode, registry, flags):
+    s = build.BuildSettings(attestations=mode, registry=registry)
+    assert build.attestation_flags(s, registry) == flags
+
+
+def test_unknown_attestation_mode():
+    with pytest.raises(UserError):
+        build.attestation_flags(build.BuildSettings(attestations="maybe"), "localhost:5000")
+
+
+def test_outputs(tmp_path):
+    mod = module(tmp_path / "m")
+    assert "--load" in build.command(make_plan(mod, push=False, load=True), {}, None)
+    cache_only = build.command(make_plan(mod, push=False), {}, None)
+    assert not {"--push", "--load", "--output"} & set(cache_only)
+    local = build.command(make_plan(mod, output="type=local,dest=dist"), {}, None)
+    assert flag_values(local, "--output") == ["type=local,dest=dist"] and "--push" not in local
+
+
+def test_guard_refuses_remote_push_of_a_workspace_before_docker(tmp_path):
+    mod = module(tmp_path / "ws" / "hellorld")
+    module(tmp_path / "ws" / "dep", "example.com/dep")
+    (tmp_path / "ws" / "go.work").write_text("go 1.24\n\nuse ./hellorld\nuse ./dep\n")
+    s = build.BuildSettings(context=str(mod), registry="registry.example.com")
+    # a Runner that must not be used: the guard comes before any command
+    with pytest.raises(UserError) as e:
+        build.plan(s, None, {})  # type: ignore[arg-type]
+    assert "refusing" in e.value.message and "--allow-workspace" in e.value.hint
+
+
+def test_load_and_push_exclude_each_other(tmp_path):
+    s = build.BuildSettings(context=str(module(tmp_path / "m")), load=True)
+    with pytest.raises(UserError):
+        build.plan(s, Runner(), {"GOWORK": "off"})
