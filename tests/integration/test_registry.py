@@ -183,3 +183,19 @@ def test_api_not_answering_in_time(registry_env):
 def test_daemon_unreachable(registry_env):
     result = invoke("registry", env={**registry_env["env"], "DOCKER_HOST": "tcp://127.0.0.1:9"})
     assert_one_line_error(result, "does not answer", "tcp://127.0.0.1:9")
+
+
+def test_settings_from_invoke_yaml_and_flags_over_them(registry_env, tmp_path):
+    # another Go repository using the package: a three-line tasks.py and an invoke.yaml
+    (tmp_path / "tasks.py").write_text((REPO / "tasks.py").read_text())
+    (tmp_path / "invoke.yaml").write_text(
+        f"registry:\n  name: {registry_env['name']}\n  port: {registry_env['port']}\n"
+    )
+    configured = invoke("registry.status", cwd=tmp_path)
+    assert configured.returncode == 0, configured.stderr
+    assert "state:   absent" in configured.stdout
+    assert f"address: 127.0.0.1:{registry_env['port']}" in configured.stdout
+    assert f"volume:  {registry_env['name']}-data" in configured.stdout
+
+    flagged = invoke("registry.status", "--port", "5999", "--volume", "v", cwd=tmp_path)
+    assert "address: 127.0.0.1:5999" in flagged.stdout and "volume:  v" in flagged.stdout
