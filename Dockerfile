@@ -65,3 +65,27 @@ LABEL org.opencontainers.image.title="hellorld" \
       org.opencontainers.image.source="${SOURCE}"
 USER 65532:65532
 ENTRYPOINT ["/hellorld"]
+
+# Windows images. The `binary` stage already holds hellorld.exe for windows/amd64, and
+# `invoke bin` builds and checks it on any machine. An image for Windows also needs a
+# Windows base layer (a FROM scratch image does not run there), pulled from
+# mcr.microsoft.com, so only a machine that can pull it can build one, and only a Windows
+# host can run it. There, rename the stage above to `image-linux` and add:
+#
+#   FROM mcr.microsoft.com/windows/nanoserver:ltsc2022 AS image-windows
+#   COPY --from=builder /out/ /
+#   ARG VERSION=dev
+#   ARG REVISION=unknown
+#   LABEL org.opencontainers.image.title="hellorld" \
+#         org.opencontainers.image.version="${VERSION}" \
+#         org.opencontainers.image.revision="${REVISION}"
+#   USER ContainerUser
+#   ENTRYPOINT ["C:\\hellorld.exe"]
+#
+#   FROM image-${TARGETOS} AS image
+#
+# The Go build still runs on $BUILDPLATFORM and cross-compiles; the Windows stage only
+# copies, so BuildKit on Linux assembles it without running anything Windows. Then
+# `invoke build --platforms linux/amd64,linux/arm64,linux/arm/v7,windows/amd64` pushes one
+# index holding all four, and builds for Linux alone never touch the Windows base. Pick
+# the nanoserver tag (ltsc2022, ltsc2025) that matches the Windows hosts that will run it.

@@ -1,8 +1,8 @@
-"""Sessions: `nox` runs lint and tests; `nox -s e2e` smoke-tests every platform."""
+"""Sessions: `nox` runs lint, tests and e2e (the smoke test of every platform)."""
 
 import nox
 
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["lint", "tests", "e2e"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -19,3 +19,12 @@ def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def e2e(session: nox.Session) -> None:
+    """Build with `invoke build`, then run every platform of the pushed index (natively or
+    under qemu) and check what each prints. After `--`: --no-build (test what the registry
+    holds), --image REF, --platforms P,..., --timeout SECONDS."""
+    session.install("-e", ".")
+    session.run("python", "-m", "multiarch.smoke", "--build", *session.posargs)

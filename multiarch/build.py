@@ -102,8 +102,8 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
             "push instead, or --load one platform",
         )
     revision = describe(context)
-    image = s.image or layout.module.path.rstrip("/").rsplit("/", 1)[-1]
-    tags = [t.strip() for t in (s.tag or revision.version.replace("+", "-")).split(",")]
+    image = image_name(s, layout.module.path)
+    tags = tag_list(s, revision)
     dockerfile = context / s.dockerfile
     if not dockerfile.is_file():
         raise UserError(f"no Dockerfile at {dockerfile}", "set build.dockerfile")
@@ -119,6 +119,16 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
         dockerfile_text=inserted if inserted != text else None,
         labels=provenance_labels(layout),
     )
+
+
+def image_name(settings: BuildSettings, module_path: str) -> str:
+    """The image's name: as set, else the last element of the Go module's path."""
+    return settings.image or module_path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def tag_list(settings: BuildSettings, revision: Revision) -> list[str]:
+    """The tags: as set (comma-separated), else the git version ("+" is no tag character)."""
+    return [t.strip() for t in (settings.tag or revision.version.replace("+", "-")).split(",")]
 
 
 def provenance_labels(layout: workspace.Layout) -> dict[str, str]:

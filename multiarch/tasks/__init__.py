@@ -12,8 +12,10 @@ from pathlib import Path
 
 from invoke import Collection
 
-from . import registry
+from . import manifest, registry
 from .build import build
+from .doctor import doctor
+from .release import bin_, clean, release
 
 DEFAULTS = {
     "registry": {
@@ -38,6 +40,16 @@ DEFAULTS = {
         "dockerfile": "Dockerfile",
         "target": "image",
     },
+    "doctor": {
+        # where binfmt_misc is mounted (a container may have it elsewhere)
+        "binfmt_root": "/proc/sys/fs/binfmt_misc",
+    },
+    "bin": {
+        "platforms": "linux/amd64,linux/arm64,linux/arm/v7,windows/amd64",
+    },
+    "dist": {
+        "dir": "dist",  # binaries and release archives, relative to the module
+    },
 }
 
 
@@ -46,6 +58,11 @@ def namespace(root: Path | None = None) -> Collection:
     ns = Collection()
     ns.add_collection(registry.collection)
     ns.add_task(build)
+    ns.add_task(doctor)
+    ns.add_task(bin_)
+    ns.add_collection(manifest.collection)
+    ns.add_task(release)
+    ns.add_task(clean)
     ns.configure(DEFAULTS)
     ns.configure({"build": {"context": str(root or Path.cwd())}})
     return ns

@@ -1,0 +1,197 @@
+"""Everything the build-and-smoke-test workflow needs, checked, each problem with its fix.
+
+Checks are data (name, ok, detail, fix, required) so the task layer only prints them.
+A check that needs the Docker daemon says so when the daemon does not answer, instead
+of failing with a second, confusing error. "required" marks what the default workflow
+(`invoke build`, then `nox -s e2e`) cannot do without; the rest are warnings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import binfmt, docker
+from . import builder as builders
+from .command import Runner, last_line
+from .errors import UserError
+from .platforms import Platform
+from .registry import RegistrySettings
+from .registry_api import RegistryAPI
+from .version import describe
+
+CONTAINERD_FIX = (
+    'enable the containerd image store: {"features": {"containerd-snapshotter": true}} in '
+    "/etc/docker/daemon.json, then restart dockerd"
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the workflow is configured to use."""
+
+    platforms: list[Platform]
+    registry: RegistrySettings
+    dockerfile: Path
+    checkout: Path
+    binfmt_root: Path = binfmt.ROOT
+
+
+def run(setup: Setup, runner: Runner) -> list[Check]:
+    """Every check, in table order; without a daemon, those that need it say so."""
+    daemon = daemon_check(runner)
+    tools = buildx_check(runner)
+    checks = [daemon, tools]
+    if daemon.ok and tools.ok:
+        checks.append(builder_check(runner))
+    else:
+        checks.append(_not_checked("builder", "the Docker daemon and buildx"))
+    checks += [binfmt_check(p, setup.binfmt_root) for p in setup.platforms]
+    checks.append(registry_check(setup.registry, runner if daemon.ok else None))
+    if daemon.ok:
+        checks += [image_check(ref, runner) for ref in base_images(setup)]
+    else:
+        checks.append(_not_checked("base images", "the Docker daemon"))
+    checks.append(git_check(setup.checkout))
+    return checks
+
+
+def _not_checked(name: str, needs: str) -> Check:
+    return Check(name, False, f"not checked: needs {needs}", f"fix {needs} first")
+
+
+def daemon_check(runner: Runner) -> Check:
+    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    try:
+        version = docker.server_version(runner)
+    except UserError as e:
+        return Check("Docker daemon", False, e.message, e.hint or "")
+    return Check("Docker daemon", True, f"Docker Engine {version} at {where}")
+
+
+def buildx_check(runner: Runner) -> Check:
+    try:
+        version = builders.buildx_version(runner)
+    except UserError as e:
+        return Check("buildx", False, e.message, e.hint or "")
+    return Check("buildx", True, f"docker buildx {version}")
+
+
+def builder_check(runner: Runner) -> Check:
+    """Can the default builder push multi-platform images, or is a container builder needed?"""
+    default = builders.default_builder(runner)
+    if default.multi_platform_push:
+        how = "containerd image store" if default.containerd_store else f"{default.driver} driver"
+        return Check("builder", True, f"the default builder pushes multi-platform images ({how})")
+    name = builders.CONTAINER_BUILDER
+    if builders.inspect(runner, name) is not None:
+        return Check(
+            "builder",
+            True,
+            "the default builder cannot push multi-platform images (no containerd image "
+            f"store): invoke build uses the docker-container builder {name!r}",
+        )
+    return Check(
+        "builder",
+        False,
+        "the default builder cannot push multi-platform images (no containerd image store) "
+        f"and there is no docker-container builder {name!r}",
+        f"{CONTAINERD_FIX}; or let invoke build create {name!r} (pulls moby/buildkit)",
+    )
+
+
+def binfmt_check(target: Platform, root: Path) -> Check:
+    name = f"run {target}"
+    emulator = binfmt.interpreter(target)
+    problem = binfmt.problem(target, root)
+    if problem is not None:
+        return Check(name, False, problem.what, problem.fix)
+    if emulator is None:
+        return Check(name, True, f"native on this {binfmt.host_arch()} host")
+    return Check(name, True, f"emulated: {root / emulator} is enabled with flag F")
+
+
+def registry_check(settings: RegistrySettings, runner: Runner | None) -> Check:
+    """The local registry answers; `runner` (None without a daemon) looks at its container."""
+    url = f"http://{settings.address}/v2/"
+    answers = RegistryAPI(settings.address).answers()
+    detail = f"answers on {url}" if answers else f"nothing answers on {url}"
+    if runner is not None:
+        info = docker.inspect(runner, "container", settings.name)
+        detail += f"; container {settings.name!r}: {info['State']['Status'] if info else 'absent'}"
+    fix = "" if answers else "invoke registry (starts it and waits for it)"
+    return Check("local registry", answers, detail, fix)
+
+
+def base_images(setup: Setup) -> list[str]:
+    """The images the Dockerfile builds FROM, and the registry's image."""
+    refs = from_images(setup.dockerfile.read_text()) if setup.dockerfile.is_file() else []
+    return [*refs, *([setup.registry.image] if setup.registry.image not in refs else [])]
+
+
+def from_images(text: str) -> list[str]:
+    """External images in a Dockerfile's FROM lines, with global ARG defaults filled in;
+    `scratch` and earlier stages left out."""
+    args: dict[str, str] = {}
+    stages: set[str] = set()
+    images: list[str] = []
+    seen_from = False
+    for line in text.splitlines():
+        instruction, *words = line.split() or [""]
+        if instruction.upper() == "ARG" and not seen_from:  # global: usable in FROM
+            for word in words:
+                key, _, value = word.partition("=")
+                args[key] = value.strip("\"'")
+        elif instruction.upper() == "FROM":
+            seen_from = True
+            names = [w for w in words if not w.startswith("--")]
+            if not names:
+                continue
+            image = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m[1], ""), names[0])
+            if image != "scratch" and image not in stages and image not in images:
+                images.append(image)
+            if len(names) >= 3 and names[1].upper() == "AS":
+                stages.add(names[2])
+    return images
+
+
+def image_check(ref: str, runner: Runner) -> Check:
+    name = f"image {ref}"
+    info = docker.inspect(runner, "image", ref)
+    if info is not None:
+        standin = (info.get("Config", {}).get("Labels") or {}).get("io.multiarch.standin")
+        return Check(name, True, "present (local stand-in)" if standin else "present")
+    probe = runner.query(["docker", "buildx", "imagetools", "inspect", ref], check=False)
+    if probe.returncode == 0:
+        return Check(name, True, "not here, but pullable")
+    return Check(
+        name,
+        False,
+        f"not here and not pullable: {last_line(probe.stderr) or 'no answer'}",
+        "scripts/provision.sh builds a local stand-in; or docker pull it where a registry answers",
+    )
+
+
+def git_check(checkout: Path) -> Check:
+    rev = describe(checkout, quiet=True)
+    if rev.commit == "unknown":
+        return Check(
+            "git metadata",
+            False,
+            f"{checkout} is not a git checkout with commits: images get version 'dev'",
+            "build from a git clone with at least one commit (and its tags)",
+            required=False,
+        )
+    dirty = ", uncommitted changes" if rev.dirty else ""
+    return Check("git metadata", True, f"version {rev.version}, commit {rev.commit[:12]}{dirty}")

@@ -1,0 +1,170 @@
+"""A release: the commit tagged vX.Y.Z, built once for every platform, pushed under the
+tags docker/metadata-action would give it, and kept as an OCI archive under dist/.
+
+Everything that decides whether there may be a release is checked before anything is
+built. The tree must be clean, untracked files included (they would be built in): a
+release is exactly the tagged commit. HEAD must carry a version tag; when it carries
+several (v2.0.0-rc.1 promoted to v2.0.0), the highest one is released. No other module
+of a go.work may come along: local checkouts are not part of the tag.
+
+The archive is written before anything is pushed, so a failure leaves nothing public.
+It is the OCI image layout in a tar, with every platform, named after the release's
+first reference: `docker load -i` (containerd image store) and `skopeo copy
+oci-archive:FILE ...` read it. A checksum file beside it checks with `sha256sum -c`. It
+is built from the same inputs and BuildKit cache as the pushed image, but is a separate
+export: its index digest can differ from the registry's (creation times).
+
+`clean` removes what `invoke bin` and `invoke release` wrote (dist/), never registry data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from . import build as builds
+from . import semver, workspace
+from .build import BuildSettings
+from .command import Runner, say
+from .errors import UserError
+from .registry import RegistrySettings
+from .registry_api import PlatformManifest
+from .semver import Version
+from .version import describe
+
+ARCHIVE_SUFFIX = ".oci.tar"
+# What the multiarch package leaves in the temporary directory while it works (go.work
+# contexts), and how old such a directory must be to count as left behind by a kill.
+TEMP_PATTERN = "multiarch-*"
+STALE_AFTER = 3600  # seconds
+
+
+@dataclass(frozen=True)
+class Release:
+    version: Version
+    references: list[str]
+    digest: str
+    manifests: list[PlatformManifest]
+    archive: Path
+    checksum: Path
+
+
+def version_at_head(context: Path) -> Version:
+    """The version HEAD is tagged with; UserError when the tree is not exactly that commit."""
+    revision = describe(context, quiet=True)
+    if revision.commit == "unknown":
+        raise UserError(
+            f"{context} is not in a git checkout with commits",
+            "a release is made from a commit tagged vX.Y.Z",
+        )
+    repo = git.Repo(context, search_parent_directories=True)
+    if revision.dirty:
+        raise UserError(
+            "the working tree has uncommitted changes",
+            "commit or stash them: a release is exactly the tagged commit",
+        )
+    untracked = repo.untracked_files
+    if untracked:
+        shown = ", ".join(untracked[:3]) + (", …" if len(untracked) > 3 else "")
+        raise UserError(
+            f"the working tree has untracked files ({shown})",
+            "commit, remove or .gitignore them: they would be built into the release",
+        )
+    tags = repo.git.tag("--points-at", "HEAD").split()
+    version = semver.newest(tags)
+    if version is None:
+        named = f" (only {', '.join(tags)})" if tags else ""
+        raise UserError(f"commit {revision.commit[:12]} has no version tag{named}", semver.HINT)
+    return version
+
+
+def release(
+    base: BuildSettings,
+    dist: Path,
+    registry_settings: RegistrySettings,
+    runner: Runner,
+    environ: Mapping[str, str],
+) -> Release | None:
+    """Check, export the OCI archive, then push every tag; None in a dry run."""
+    context = Path(base.context).resolve()
+    version = version_at_head(context)
+    others = workspace.resolve(context, environ).others
+    if others:
+        names = ", ".join(m.path or m.rel for m in others)
+        raise UserError(
+            f"refusing to release a build that uses local checkouts ({names}) through go.work",
+            "set GOWORK=off: a release is built from the tagged module alone",
+        )
+    tags = version.image_tags()
+    say(f"releasing {version.tag} as {', '.join(tags)}")
+    settings = dataclasses.replace(
+        base, tag=",".join(tags), push=True, load=False, output="", target="image"
+    )
+    push = builds.plan(settings, runner, environ)
+    # the binary and the labels say which tag is released, whatever `git describe` picks
+    push = dataclasses.replace(
+        push, revision=dataclasses.replace(push.revision, version=version.tag)
+    )
+    builds.ensure_registry(push, registry_settings, runner)
+
+    name = push.reference.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+    archive = dist.resolve() / f"{name}-{version}{ARCHIVE_SUFFIX}"
+    export = dataclasses.replace(
+        push,
+        settings=dataclasses.replace(push.settings, push=False, output=f"type=oci,dest={archive}"),
+        references=[push.reference],
+    )
+    checksum = archive.with_name(archive.name + ".sha256")
+    if not runner.dry:
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        checksum.unlink(missing_ok=True)  # never beside an archive it does not describe
+    builds.run(export, runner)
+    if not runner.dry:
+        write_checksum(archive, checksum)
+
+    pushed = builds.run(push, runner)
+    if pushed is None:
+        return None
+    return Release(version, push.references, pushed.digest, pushed.manifests, archive, checksum)
+
+
+def write_checksum(path: Path, checksum: Path) -> None:
+    """`sha256sum`'s format: "<hex>  <name>", so `sha256sum -c` checks it from dist/."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    checksum.write_text(f"{digest.hexdigest()}  {path.name}\n")
+
+
+def clean(dist: Path, context: Path, runner: Runner) -> list[Path]:
+    """Remove dist/ and what a killed task left in the temporary directory; what it removed.
+
+    Temporary build contexts are removed by the build that made them however it ends,
+    unless it was killed outright: those are removed once older than STALE_AFTER, so a
+    build running now keeps its own. Registry data is never touched: it lives in a Docker
+    volume that only `invoke registry.rm --purge` deletes.
+    """
+    dist, context = dist.resolve(), context.resolve()
+    if dist == context or dist in context.parents:
+        raise UserError(
+            f"refusing to remove {dist}: it holds the module itself",
+            "set dist.dir to a directory of its own, such as dist",
+        )
+    now = time.time()
+    stale = [
+        path
+        for path in sorted(Path(tempfile.gettempdir()).glob(TEMP_PATTERN))
+        if path.is_dir() and now - path.stat().st_mtime > STALE_AFTER
+    ]
+    removed = [dist] if dist.exists() else []
+    for path in removed + stale:
+        runner.run(["rm", "-rf", str(path)])
+    return removed + stale

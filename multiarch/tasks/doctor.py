@@ -1,0 +1,55 @@
+"""`invoke doctor`: is everything the workflow needs here? One table, a fix per problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from invoke import task
+from rich.markup import escape
+from rich.table import Table
+
+from .. import doctor as doctors
+from .. import platforms as platform_list
+from ..command import results, say
+from ..errors import UserError
+from .edge import at_the_edge, options, runner
+from .registry import local_registry
+
+
+@task(help={"platforms": "platforms to check binfmt_misc for (default: build.platforms)"})
+@at_the_edge
+def doctor(c, platforms=None):
+    """Check everything the workflow needs; a table with a fix for each problem.
+
+    The Docker daemon, buildx, the builder, qemu for each platform, the local registry,
+    the base images and git. Exits non-zero if the default workflow cannot run.
+    """
+    build = options(c, "build")
+    context = Path(build["context"])
+    setup = doctors.Setup(
+        platforms=platform_list.parse(platforms or build["platforms"]),
+        registry=local_registry(c).settings,
+        dockerfile=context / build["dockerfile"],
+        checkout=context,
+        binfmt_root=Path(options(c, "doctor")["binfmt_root"]),
+    )
+    checks = doctors.run(setup, runner(c))
+    results.print(table(checks))
+    missing = [check.name for check in checks if check.required and not check.ok]
+    if missing:
+        raise UserError(f"the workflow cannot run: {', '.join(missing)}", "see the fix column")
+    warned = [check.name for check in checks if not check.ok]
+    say(f"[yellow]usable, with warnings: {', '.join(warned)}[/]" if warned else "[green]all ok[/]")
+
+
+def table(checks: list[doctors.Check]) -> Table:
+    t = Table("check", "status", title="invoke doctor")
+    t.add_column("detail", overflow="fold")  # paths and commands whole, never cut with "…"
+    t.add_column("fix", overflow="fold")
+    for check in checks:
+        if check.ok:
+            status = "[green]ok[/]"
+        else:
+            status = "[red]PROBLEM[/]" if check.required else "[yellow]warning[/]"
+        t.add_row(escape(check.name), status, escape(check.detail), escape(check.fix))
+    return t

@@ -1,0 +1,97 @@
+"""`invoke manifest.build` and `invoke manifest`: one image per platform, then one tag."""
+
+from __future__ import annotations
+
+import os
+
+from invoke import Collection, task
+from rich.table import Table
+
+from .. import build as builds
+from .. import manifest as manifests
+from .. import platforms as platform_list
+from ..command import results
+from .edge import at_the_edge, runner
+from .registry import local_registry
+from .release import build_settings
+
+COMMON_HELP = {
+    "tag": "the joined tag; each platform's image is TAG-<os>-<arch>[-<variant>] "
+    "(default: git describe --tags --dirty --always)",
+    "platforms": "comma-separated os/arch[/variant] (default: build.platforms)",
+    "registry": "registry host[:port] (default: build.registry)",
+    "image": "image name (default: the last element of the Go module path)",
+}
+
+
+@task(
+    name="build",
+    help={
+        **COMMON_HELP,
+        "builder": "buildx builder (default: as for invoke build)",
+        "no-cache": "build without BuildKit's cache (Go's cache mounts stay)",
+        "allow-workspace": "allow pushing a build of local go.work checkouts to a "
+        "registry that is not on this machine",
+        "attestations": "auto (none for a registry on this machine), on or off",
+    },
+)
+@at_the_edge
+def build_each(c, tag=None, platforms=None, registry=None, image=None, builder=None,
+               no_cache=False, allow_workspace=False, attestations=None):  # fmt: skip
+    """Build and push one image per platform, tagged TAG-<os>-<arch>[-<variant>].
+
+    On a machine of each architecture, `--platforms` of that one builds it natively;
+    `invoke manifest` then joins them.
+    """
+    settings = build_settings(
+        c,
+        tag=tag,
+        platforms=platforms,
+        registry=registry,
+        image=image,
+        builder=builder,
+        no_cache=True if no_cache else None,
+        allow_workspace=True if allow_workspace else None,
+        attestations=attestations,
+        push=True,
+        load=False,
+    )
+    run = runner(c)
+    plan = builds.plan(settings, run, os.environ)
+    builds.ensure_registry(plan, local_registry(c).settings, run)
+    pushed = manifests.build_each(plan, run)
+    if pushed:
+        table = Table("platform", "image", "digest")
+        for one, result in zip(plan.platforms, pushed, strict=True):
+            table.add_row(str(one), result.reference, result.digest)
+        results.print(table)
+
+
+@task(default=True, help=COMMON_HELP)
+@at_the_edge
+def create(c, tag=None, platforms=None, registry=None, image=None):
+    """Join the per-platform images TAG-<os>-<arch>[-<variant>] into the multi-platform TAG.
+
+    Refuses, before writing anything, when an input is missing or holds another
+    platform than its tag names. Runs `docker buildx imagetools create` on the checked
+    digests: manifests only, no layers copied.
+    """
+    settings = build_settings(c, tag=tag, platforms=platforms, registry=registry, image=image)
+    run = runner(c)
+    repository, tags = manifests.target(settings, os.environ)
+    targets = platform_list.parse(settings.platforms)
+    found = manifests.inputs(run, repository, tags[0], targets)
+    joined = manifests.join(run, repository, tags, found)
+    if run.dry:
+        return
+    out = results
+    for tag_ in tags:
+        out.print(f"image: {repository}:{tag_}")
+    table = Table("platform", "manifest digest", "from")
+    by_digest = {i.digest: i.reference for i in found}
+    for m in joined:
+        table.add_row(m.platform, m.digest, by_digest.get(m.digest, ""))
+    results.print(table)
+
+
+collection = Collection("manifest", create, build_each)

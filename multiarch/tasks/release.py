@@ -1,0 +1,121 @@
+"""`invoke bin`, `invoke release`, `invoke clean`: what is shipped, and dist/ where it lands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from invoke import task
+from rich.table import Table
+
+from .. import binaries
+from .. import release as releases
+from ..build import BuildSettings
+from ..command import results, say
+from .edge import at_the_edge, options, runner
+from .registry import local_registry
+
+DIST_HELP = "directory for binaries and archives, relative to the module (default dist)"
+
+
+def build_settings(c, **flags) -> BuildSettings:
+    return BuildSettings(**options(c, "build", **flags))
+
+
+def dist_dir(c, dist: str | None) -> Path:
+    """dist.dir (or --dist), relative to the module's directory, not to where invoke runs."""
+    path = Path(dist or options(c, "dist")["dir"])
+    return path if path.is_absolute() else Path(options(c, "build")["context"]) / path
+
+
+def shown(path: Path) -> str:
+    """A path as the user would type it: relative to the current directory if below it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+@task(
+    name="bin",
+    help={
+        "platforms": "comma-separated os/arch[/variant] (default linux/amd64,linux/arm64,"
+        "linux/arm/v7,windows/amd64; config bin.platforms)",
+        "dist": DIST_HELP,
+        "builder": "buildx builder (default: as for invoke build)",
+        "no-cache": "build without BuildKit's cache (Go's cache mounts stay)",
+    },
+)
+@at_the_edge
+def bin_(c, platforms=None, dist=None, builder=None, no_cache=False):
+    """Cross-compile plain binaries into dist/<os>_<arch>[_<variant>]/, Windows (.exe) included.
+
+    Built by the Dockerfile's `binary` stage with buildx (no Go on the host), from the
+    same sources, flags and go.work workspace as the image.
+    """
+    settings = build_settings(
+        c,
+        platforms=platforms or options(c, "bin")["platforms"],
+        builder=builder,
+        no_cache=True if no_cache else None,
+    )
+    made = binaries.build(settings, dist_dir(c, dist), runner(c), os.environ)
+    if made:
+        table = Table("platform", "binary", "bytes")
+        for b in made:
+            table.add_row(str(b.platform), shown(b.path), str(b.size))
+        results.print(table)
+
+
+@task(
+    help={
+        "registry": "registry host[:port] to push to (default: build.registry)",
+        "image": "image name, may include a namespace: owner/name (default: build.image)",
+        "platforms": "comma-separated os/arch[/variant] (default: build.platforms)",
+        "builder": "buildx builder (default: as for invoke build)",
+        "attestations": "auto (none for a registry on this machine), on or off",
+        "dist": DIST_HELP,
+    }
+)
+@at_the_edge
+def release(c, registry=None, image=None, platforms=None, builder=None, attestations=None,
+            dist=None):  # fmt: skip
+    """Release the commit tagged vX.Y.Z: push X.Y.Z, X.Y, X and latest, and an OCI archive.
+
+    Tags as docker/metadata-action does: a prerelease (v2.0.0-rc.1) gets only its own
+    tag, never latest; v0.y.z gets no `0`. Refuses a dirty tree, untracked files, an
+    untagged HEAD and go.work checkouts. Writes dist/<image>-<version>.oci.tar (every
+    platform; `docker load -i` or skopeo read it) and a sha256sum file beside it before
+    pushing anything.
+    """
+    settings = build_settings(
+        c,
+        registry=registry,
+        image=image,
+        platforms=platforms,
+        builder=builder,
+        attestations=attestations,
+    )
+    run = runner(c)
+    done = releases.release(
+        settings, dist_dir(c, dist), local_registry(c).settings, run, os.environ
+    )
+    if done is None:
+        return
+    out = results
+    out.print(f"version:  {done.version.tag}")
+    for reference in done.references:
+        out.print(f"pushed:   {reference}")
+    out.print(f"digest:   {done.digest}")
+    out.print(f"platforms: {', '.join(m.platform for m in done.manifests)}")
+    out.print(f"archive:  {shown(done.archive)}")
+    out.print(f"checksum: {shown(done.checksum)}")
+
+
+@task(help={"dist": DIST_HELP})
+@at_the_edge
+def clean(c, dist=None):
+    """Remove dist/ and temporary build contexts a killed build left; never registry data."""
+    removed = releases.clean(dist_dir(c, dist), Path(options(c, "build")["context"]), runner(c))
+    if not removed:
+        say("nothing to remove")
