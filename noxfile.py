@@ -24,7 +24,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def e2e(session: nox.Session) -> None:
     """Build with `invoke build`, then run every platform of the pushed index (natively or
-    under qemu) and check what each prints. After `--`: --no-build (test what the registry
-    holds), --image REF, --platforms P,..., --timeout SECONDS."""
+    under qemu) and check what each prints: `invoke smoke`. After `--`: --no-build (test
+    what the registry holds), --image REF, --platforms P,..., --timeout SECONDS."""
     session.install("-e", ".")
-    session.run("python", "-m", "multiarch.smoke", "--build", *session.posargs)
+    session.run("invoke", "smoke", *session.posargs)

@@ -15,6 +15,10 @@ from .command import Runner, say
 from .errors import UserError
 
 CONTAINER_BUILDER = "multiarch"
+CONTAINERD_FIX = (
+    'enable the containerd image store: {"features": {"containerd-snapshotter": true}} in '
+    "/etc/docker/daemon.json, then restart dockerd"
+)
 
 
 @dataclass(frozen=True)
@@ -92,8 +96,6 @@ def choose(runner: Runner, name: str = "") -> Builder:
                 "docker", "buildx", "create", "--name", CONTAINER_BUILDER,
                 "--driver", "docker-container", "--driver-opt", "network=host", "--bootstrap",
             ],
-            hint="it runs the moby/buildkit image, which must be pullable; or enable the "
-            'containerd image store ({"features": {"containerd-snapshotter": true}} in '
-            "/etc/docker/daemon.json)",
+            hint=f"it runs the moby/buildkit image, which must be pullable; or {CONTAINERD_FIX}",
         )  # fmt: skip
     return Builder(CONTAINER_BUILDER, "docker-container", False)

@@ -22,11 +22,6 @@ from .registry import RegistrySettings
 from .registry_api import RegistryAPI
 from .version import describe
 
-CONTAINERD_FIX = (
-    'enable the containerd image store: {"features": {"containerd-snapshotter": true}} in '
-    "/etc/docker/daemon.json, then restart dockerd"
-)
-
 
 @dataclass(frozen=True)
 class Check:
@@ -107,7 +102,7 @@ def builder_check(runner: Runner) -> Check:
         False,
         "the default builder cannot push multi-platform images (no containerd image store) "
         f"and there is no docker-container builder {name!r}",
-        f"{CONTAINERD_FIX}; or let invoke build create {name!r} (pulls moby/buildkit)",
+        f"{builders.CONTAINERD_FIX}; or let invoke build create {name!r} (pulls moby/buildkit)",
     )
 
 

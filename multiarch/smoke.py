@@ -7,16 +7,14 @@ qemu, with a timeout. The binary must print one line naming exactly that platfor
 the version and commit the build was given. A foreign platform whose binfmt_misc
 registration is missing fails with the fix: nothing is skipped.
 
-    python -m multiarch.smoke --build --image localhost:5000/hellorld:e2e
+    invoke smoke [--no-build] [--image localhost:5000/hellorld:e2e] [--platforms ...]
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import re
 import subprocess
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -27,13 +25,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import binfmt, platforms
-from .command import Runner, last_line, results, say
+from .command import Runner, last_line
 from .errors import UserError
 from .platforms import Platform
 from .registry_api import RegistryAPI, split_reference
-from .version import describe
 
-DEFAULT_IMAGE = "localhost:5000/hellorld:e2e"
 DEFAULT_TIMEOUT = 60.0
 # What the program prints: "hellorld v1.2.3 (commit 0af8580...) on linux/arm/v7".
 LINE = re.compile(r"(?P<name>\S+) (?P<version>\S+) \(commit (?P<commit>\S+)\) on (?P<platform>\S+)")
@@ -183,7 +179,7 @@ class Smoke:
         if VERSION_LABEL not in labels or REVISION_LABEL not in labels:
             raise UserError(
                 f"the image has no {VERSION_LABEL} and {REVISION_LABEL} labels to check against",
-                "build it with `invoke build`, or run the smoke test with --build",
+                "build it with `invoke build`, or run `invoke smoke` without --no-build",
             )
         return Expected(labels[VERSION_LABEL], labels[REVISION_LABEL], "its labels")
 
@@ -229,75 +225,3 @@ def table(ref: str, outcomes: list[Outcome]) -> Table:
         took = f"{o.seconds:.2f} s" if o.seconds is not None else "-"
         t.add_row(o.platform, o.runs, result, took, o.digest[:19])
     return t
-
-
-def build(ref: str, platform_list: str | None, runner: Runner) -> None:
-    """Build and push `ref` with `invoke build`, the way a user would."""
-    host, repo, tag = split_reference(ref)
-    if tag.startswith("sha256:"):
-        raise UserError(f"cannot build {ref}: it names a digest", "give --image a tag")
-    argv = [sys.executable, "-m", "invoke", "build", "--registry", host, "--image", repo]
-    argv += ["--tag", tag, *(["--platforms", platform_list] if platform_list else [])]
-    runner.run(argv, hint="the build's own output above says why")
-
-
-def arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m multiarch.smoke",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--image", default=DEFAULT_IMAGE, help=f"reference (default {DEFAULT_IMAGE})"
-    )
-    parser.add_argument(
-        "--platforms", help="only these os/arch[/variant], comma-separated (default: the index's)"
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per platform's run"
-    )
-    parser.add_argument(
-        "--build",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="build and push it with `invoke build` first and expect this checkout's "
-        "version and commit; --no-build tests what the registry holds against its labels",
-    )
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = arguments(argv)
-    runner = Runner()
-    try:
-        wanted = platforms.parse(args.platforms) if args.platforms else None
-        expected = None
-        if args.build:
-            build(args.image, args.platforms, runner)
-            rev = describe(Path.cwd())
-            expected = Expected(rev.version, rev.commit, "this checkout")
-            say(f"expecting version {rev.version}, commit {rev.commit}: what this checkout says")
-        else:
-            say("not built here: expecting the version and commit each image's labels name")
-        outcomes = Smoke(args.image, runner, expected, args.timeout).run(wanted)
-        results.print(table(args.image, outcomes))
-        failed = [o.platform for o in outcomes if not o.ok]
-        if failed:
-            raise UserError(
-                f"smoke test of {args.image} failed on {', '.join(failed)}",
-                "the table above says why",
-            )
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: stopped, and removed its containers", file=sys.stderr)
-        return 130
-    emulated = sum(o.runs != "native" for o in outcomes)
-    count = f"{len(outcomes)} platform{'s' if len(outcomes) != 1 else ''}"
-    say(f"[green]all {count} passed[/] ({emulated} emulated)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -49,3 +49,30 @@ def host_go() -> str | None:
     return shutil.which("go") or next(
         (str(p) for p in sorted(Path("/usr/lib").glob("go-1.*/bin/go"), reverse=True)), None
     )
+
+
+def table_rows(stdout: str) -> dict[str, list[str]]:
+    """A rich table printed by a task, by its first cell: the other cells, each with its
+    wrapped lines joined."""
+    table: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in stdout.splitlines():
+        if not line.startswith("│"):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
+        if cells[0]:
+            current = table.setdefault(cells[0], cells[1:])
+        else:
+            current[:] = [f"{a} {b}".strip() for a, b in zip(current, cells[1:], strict=True)]
+    return table
+
+
+def assert_one_line_error(result, *words):
+    assert result.returncode == 1
+    # the commands shown before they ran may precede it; the error is one last line
+    lines = result.stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert errors == lines[-1:], result.stderr
+    for word in words:
+        assert word in errors[0]
+    assert "Traceback" not in result.stderr

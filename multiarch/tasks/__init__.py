@@ -16,6 +16,7 @@ from . import manifest, registry
 from .build import build
 from .doctor import doctor
 from .release import bin_, clean, release
+from .smoke import smoke
 
 DEFAULTS = {
     "registry": {
@@ -40,6 +41,11 @@ DEFAULTS = {
         "dockerfile": "Dockerfile",
         "target": "image",
     },
+    "smoke": {
+        "image": "",  # default: what `invoke build` pushes, tagged e2e
+        "platforms": "",  # default: every platform in the index
+        "timeout": 60,
+    },
     "doctor": {
         # where binfmt_misc is mounted (a container may have it elsewhere)
         "binfmt_root": "/proc/sys/fs/binfmt_misc",
@@ -58,6 +64,7 @@ def namespace(root: Path | None = None) -> Collection:
     ns = Collection()
     ns.add_collection(registry.collection)
     ns.add_task(build)
+    ns.add_task(smoke)
     ns.add_task(doctor)
     ns.add_task(bin_)
     ns.add_collection(manifest.collection)

@@ -12,25 +12,30 @@ from ..command import results
 from .edge import at_the_edge, options, runner
 from .registry import local_registry
 
+# Help for the options that the build tasks (build, manifest.build, bin, release) share.
+BUILD_HELP = {
+    "platforms": "comma-separated os/arch[/variant] (default linux/amd64,linux/arm64,linux/arm/v7)",
+    "registry": "registry host[:port] to push to (default localhost:5000, the local "
+    "registry, started if need be)",
+    "image": "image name (default: the last element of the Go module path)",
+    "tag": "image tag (default: git describe --tags --dirty --always)",
+    "builder": "buildx builder (default: the default builder if it can push "
+    "multi-platform images, else a docker-container builder 'multiarch')",
+    "push": "push to the registry (default); --no-push only builds",
+    "load": "load the image into the local image store instead (with --no-push)",
+    "no-cache": "build without BuildKit's cache (Go's cache mounts stay)",
+    "allow-workspace": "allow pushing a build of local go.work checkouts to a "
+    "registry that is not on this machine",
+    "attestations": "auto (none for a registry on this machine), on or off",
+}
 
-@task(
-    help={
-        "platforms": "comma-separated os/arch[/variant] (default linux/amd64,linux/arm64,"
-        "linux/arm/v7)",
-        "registry": "registry host[:port] to push to (default localhost:5000, the local "
-        "registry, started if need be)",
-        "image": "image name (default: the last element of the Go module path)",
-        "tag": "image tag (default: git describe --tags --dirty --always)",
-        "builder": "buildx builder (default: the default builder if it can push "
-        "multi-platform images, else a docker-container builder 'multiarch')",
-        "push": "push to the registry (default); --no-push only builds",
-        "load": "load the image into the local image store instead (with --no-push)",
-        "no-cache": "build without BuildKit's cache (Go's cache mounts stay)",
-        "allow-workspace": "allow pushing a build of local go.work checkouts to a "
-        "registry that is not on this machine",
-        "attestations": "auto (none for a registry on this machine), on or off",
-    }
-)
+
+def build_settings(c, **flags) -> builds.BuildSettings:
+    """Build settings: Invoke configuration (build.*), overridden by the flags given."""
+    return builds.BuildSettings(**options(c, "build", **flags))
+
+
+@task(help=BUILD_HELP)
 @at_the_edge
 def build(
     c,
@@ -50,22 +55,19 @@ def build(
     A go.work around the module (GOWORK as the go command reads it) brings its other
     modules into the build as named build contexts; the image records them in labels.
     """
-    settings = builds.BuildSettings(
-        **options(
-            c,
-            "build",
-            platforms=platforms,
-            registry=registry,
-            image=image,
-            tag=tag,
-            builder=builder,
-            # a switch left at its default leaves the configured value in force
-            push=None if push else False,
-            load=True if load else None,
-            no_cache=True if no_cache else None,
-            allow_workspace=True if allow_workspace else None,
-            attestations=attestations,
-        )
+    settings = build_settings(
+        c,
+        platforms=platforms,
+        registry=registry,
+        image=image,
+        tag=tag,
+        builder=builder,
+        # a switch left at its default leaves the configured value in force
+        push=None if push else False,
+        load=True if load else None,
+        no_cache=True if no_cache else None,
+        allow_workspace=True if allow_workspace else None,
+        attestations=attestations,
     )
     run = runner(c)
     plan = builds.plan(settings, run, os.environ)
@@ -76,11 +78,10 @@ def build(
 
 
 def show(result: builds.Result) -> None:
-    out = results
-    out.print(f"image:  {result.reference}")
-    out.print(f"digest: {result.digest}")
+    results.print(f"image:  {result.reference}")
+    results.print(f"digest: {result.digest}")
     if result.manifests:
         table = Table("platform", "manifest digest")
         for m in result.manifests:
             table.add_row(m.platform, m.digest)
-        out.print(table)
+        results.print(table)

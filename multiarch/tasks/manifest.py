@@ -11,9 +11,9 @@ from .. import build as builds
 from .. import manifest as manifests
 from .. import platforms as platform_list
 from ..command import results
+from .build import BUILD_HELP, build_settings
 from .edge import at_the_edge, runner
 from .registry import local_registry
-from .release import build_settings
 
 COMMON_HELP = {
     "tag": "the joined tag; each platform's image is TAG-<os>-<arch>[-<variant>] "
@@ -28,11 +28,7 @@ COMMON_HELP = {
     name="build",
     help={
         **COMMON_HELP,
-        "builder": "buildx builder (default: as for invoke build)",
-        "no-cache": "build without BuildKit's cache (Go's cache mounts stay)",
-        "allow-workspace": "allow pushing a build of local go.work checkouts to a "
-        "registry that is not on this machine",
-        "attestations": "auto (none for a registry on this machine), on or off",
+        **{k: BUILD_HELP[k] for k in ("builder", "no-cache", "allow-workspace", "attestations")},
     },
 )
 @at_the_edge

@@ -10,16 +10,12 @@ from rich.table import Table
 
 from .. import binaries
 from .. import release as releases
-from ..build import BuildSettings
 from ..command import results, say
+from .build import BUILD_HELP, build_settings
 from .edge import at_the_edge, options, runner
 from .registry import local_registry
 
 DIST_HELP = "directory for binaries and archives, relative to the module (default dist)"
-
-
-def build_settings(c, **flags) -> BuildSettings:
-    return BuildSettings(**options(c, "build", **flags))
 
 
 def dist_dir(c, dist: str | None) -> Path:
@@ -42,8 +38,8 @@ def shown(path: Path) -> str:
         "platforms": "comma-separated os/arch[/variant] (default linux/amd64,linux/arm64,"
         "linux/arm/v7,windows/amd64; config bin.platforms)",
         "dist": DIST_HELP,
-        "builder": "buildx builder (default: as for invoke build)",
-        "no-cache": "build without BuildKit's cache (Go's cache mounts stay)",
+        "builder": BUILD_HELP["builder"],
+        "no-cache": BUILD_HELP["no-cache"],
     },
 )
 @at_the_edge
@@ -72,8 +68,8 @@ def bin_(c, platforms=None, dist=None, builder=None, no_cache=False):
         "registry": "registry host[:port] to push to (default: build.registry)",
         "image": "image name, may include a namespace: owner/name (default: build.image)",
         "platforms": "comma-separated os/arch[/variant] (default: build.platforms)",
-        "builder": "buildx builder (default: as for invoke build)",
-        "attestations": "auto (none for a registry on this machine), on or off",
+        "builder": BUILD_HELP["builder"],
+        "attestations": BUILD_HELP["attestations"],
         "dist": DIST_HELP,
     }
 )
@@ -102,14 +98,13 @@ def release(c, registry=None, image=None, platforms=None, builder=None, attestat
     )
     if done is None:
         return
-    out = results
-    out.print(f"version:  {done.version.tag}")
+    results.print(f"version:  {done.version.tag}")
     for reference in done.references:
-        out.print(f"pushed:   {reference}")
-    out.print(f"digest:   {done.digest}")
-    out.print(f"platforms: {', '.join(m.platform for m in done.manifests)}")
-    out.print(f"archive:  {shown(done.archive)}")
-    out.print(f"checksum: {shown(done.checksum)}")
+        results.print(f"pushed:   {reference}")
+    results.print(f"digest:   {done.digest}")
+    results.print(f"platforms: {', '.join(m.platform for m in done.manifests)}")
+    results.print(f"archive:  {shown(done.archive)}")
+    results.print(f"checksum: {shown(done.checksum)}")
 
 
 @task(help={"dist": DIST_HELP})

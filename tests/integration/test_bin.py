@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import need, sh
-from tests.integration.test_registry import assert_one_line_error
-from tests.integration.test_release import commit_of, hellorld_repo, in_repo
-from tests.integration.test_workspace_build import app, library
+from tests.gomodules import app, commit_of, hellorld_repo, library
+from tests.helpers import assert_one_line_error, need, sh
+from tests.integration.test_release import in_repo
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,7 @@ import pytest
 
 from multiarch.registry_api import RegistryAPI
 from multiarch.version import describe
-from tests.helpers import REPO, invoke, sh
-from tests.integration.test_registry import assert_one_line_error
+from tests.helpers import REPO, assert_one_line_error, invoke, sh
 
 pytestmark = pytest.mark.integration
 

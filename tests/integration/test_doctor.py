@@ -10,7 +10,7 @@ import pytest
 from multiarch import binfmt
 from multiarch.doctor import from_images
 from multiarch.platforms import parse_one
-from tests.helpers import REPO, free_port, invoke, need, sh
+from tests.helpers import REPO, free_port, invoke, need, sh, table_rows
 
 GO_IMAGE = from_images((REPO / "Dockerfile").read_text())[0]
 
@@ -43,21 +43,6 @@ def doctor(*args, env):
     return invoke("doctor", *args, env=env)
 
 
-def rows(stdout: str) -> dict[str, list[str]]:
-    """The table by check: [status, detail, fix], with wrapped lines joined."""
-    table: dict[str, list[str]] = {}
-    current: list[str] = []
-    for line in stdout.splitlines():
-        if not line.startswith("│"):
-            continue
-        cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
-        if cells[0]:
-            current = table.setdefault(cells[0], cells[1:])
-        else:
-            current[:] = [f"{a} {b}".strip() for a, b in zip(current, cells[1:], strict=True)]
-    return table
-
-
 def squeezed(text: str) -> str:
     """Text without whitespace: a long path folded over lines gains a space when joined."""
     return "".join(text.split())
@@ -79,7 +64,7 @@ def test_a_working_machine(registry):
         need(binfmt.problem(parse_one(arch)) is None, f"qemu for {arch}")
     result = doctor(env=registry["env"])
     assert result.returncode == 0, result.stdout + result.stderr
-    table = rows(result.stdout)
+    table = table_rows(result.stdout)
     assert {status for status, _, _ in table.values()} == {"ok"}
     server = sh("docker", "version", "--format", "{{.Server.Version}}").stdout.strip()
     buildx = sh("docker", "buildx", "version").stdout.split()[1]
@@ -105,7 +90,7 @@ def test_daemon_unreachable(registry):
     result = doctor(env={**registry["env"], "DOCKER_HOST": "tcp://127.0.0.1:9"})
     # what needs the daemon is reported as not checked, not as a second, confusing error
     assert problems(result) == ["Docker daemon", "builder", "base images"]
-    table = rows(result.stdout)
+    table = table_rows(result.stdout)
     status, detail, fix = table["Docker daemon"]
     assert status == "PROBLEM"
     assert "tcp://127.0.0.1:9" in detail and "does not answer" in detail
@@ -120,7 +105,7 @@ def test_registry_down(docker_daemon):
     env = {"INVOKE_REGISTRY_NAME": "doctor-no-such-registry", "INVOKE_REGISTRY_PORT": str(port)}
     result = doctor(env=env)
     assert problems(result) == ["local registry"]
-    status, detail, fix = rows(result.stdout)["local registry"]
+    status, detail, fix = table_rows(result.stdout)["local registry"]
     assert detail == (
         f"nothing answers on http://127.0.0.1:{port}/v2/; container 'doctor-no-such-registry': "
         "absent"
@@ -139,7 +124,7 @@ def test_disabled_and_missing_binfmt_entries(registry, tmp_path):
     entry.write_text(entry.read_text().replace("enabled", "disabled", 1))
     result = doctor(env={**registry["env"], "INVOKE_DOCTOR_BINFMT_ROOT": str(tmp_path)})
     assert problems(result) == ["run linux/arm64", "run linux/arm/v7"]
-    table = rows(result.stdout)
+    table = table_rows(result.stdout)
     _, detail, fix = table["run linux/arm64"]
     assert detail == "binfmt_misc entry qemu-aarch64 for linux/arm64 is disabled"
     assert squeezed(fix).startswith(squeezed(f"echo 1 > {entry}"))
@@ -154,6 +139,6 @@ def test_outside_git_only_warns(registry, tmp_path):
     shutil.copy(REPO / "Dockerfile", tmp_path)
     result = invoke("doctor", env=registry["env"], cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    status, detail, _ = rows(result.stdout)["git metadata"]
+    status, detail, _ = table_rows(result.stdout)["git metadata"]
     assert status == "warning" and "not a git checkout" in detail
     assert "usable, with warnings: git metadata" in result.stderr

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from multiarch.registry_api import RegistryAPI
-from tests.helpers import invoke, sh
-from tests.integration.test_registry import assert_one_line_error
+from tests.helpers import assert_one_line_error, invoke, sh
 
 pytestmark = pytest.mark.integration
 

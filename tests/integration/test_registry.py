@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from multiarch.registry_api import RegistryAPI
-from tests.helpers import REPO, invoke, need, sh
+from tests.helpers import REPO, assert_one_line_error, invoke, need, sh
 
 pytestmark = pytest.mark.integration
 
@@ -114,17 +114,6 @@ def test_status_lists_repositories_and_tags(registry_env, tmp_path):
     assert f"127.0.0.1:{registry_env['port']}" in result.stdout
     assert registry_env["volume"] in result.stdout
     assert "probe" in result.stdout and "other/app" in result.stdout and "2.0" in result.stdout
-
-
-def assert_one_line_error(result, *words):
-    assert result.returncode == 1
-    # the commands shown before they ran may precede it; the error is one last line
-    lines = result.stderr.strip().splitlines()
-    errors = [line for line in lines if line.startswith("error: ")]
-    assert errors == lines[-1:], result.stderr
-    for word in words:
-        assert word in errors[0]
-    assert "Traceback" not in result.stderr
 
 
 def assert_nothing_left(reg):

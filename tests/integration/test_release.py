@@ -4,42 +4,17 @@ registry of the tests' own."""
 from __future__ import annotations
 
 import json
-import shutil
 import tarfile
-from pathlib import Path
 
 import pytest
 
 from multiarch.registry_api import RegistryAPI, platform_manifests
-from tests.helpers import REPO, invoke, sh
-from tests.integration.test_registry import assert_one_line_error
+from tests.gomodules import commit_of, hellorld_repo, in_repo
+from tests.helpers import assert_one_line_error, sh
 
 pytestmark = pytest.mark.integration
 
 PLATFORMS = ["linux/amd64", "linux/arm64", "linux/arm/v7"]
-GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
-MODULE_FILES = ("go.mod", "main.go", "Dockerfile", ".dockerignore", ".gitignore")
-
-
-def hellorld_repo(where: Path, *tags: str) -> Path:
-    """hellorld's module in a git repository of its own, committed, with `tags` at HEAD."""
-    where.mkdir(parents=True)
-    for name in MODULE_FILES:
-        shutil.copy2(REPO / name, where / name)
-    sh("git", "init", "-q", cwd=where)
-    sh(*GIT, "add", ".", cwd=where)
-    sh(*GIT, "commit", "-qm", "hellorld", cwd=where)
-    for tag in tags:
-        sh("git", "tag", tag, cwd=where)
-    return where
-
-
-def commit_of(where: Path) -> str:
-    return sh("git", "rev-parse", "HEAD", cwd=where).stdout.strip()
-
-
-def in_repo(reg, where: Path, *args: str):
-    return invoke(*args, env={**reg["env"], "INVOKE_BUILD_CONTEXT": str(where)})
 
 
 @pytest.fixture(scope="module")

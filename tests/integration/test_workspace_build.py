@@ -13,62 +13,17 @@ from pathlib import Path
 import pytest
 
 from multiarch.registry_api import RegistryAPI
-from tests.helpers import REPO, host_go, invoke, need, sh
-from tests.integration.test_registry import assert_one_line_error
+from tests.gomodules import app, git_commit, in_repo, library
+from tests.helpers import REPO, assert_one_line_error, host_go, need, sh
 
 pytestmark = pytest.mark.integration
 
 PLATFORMS = ["linux/amd64", "linux/arm64", "linux/arm/v7"]
-GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
-
-
-def module(where: Path, path: str, files: dict[str, str] | None = None, requires=(), go=True):
-    """A Go module on disk: go.mod (requiring `requires` at v0.0.0) plus `files`."""
-    where.mkdir(parents=True, exist_ok=True)
-    req = "".join(f"require {r} v0.0.0\n" for r in requires)
-    (where / "go.mod").write_text(f"module {path}\n\ngo 1.24\n\n{req}" if go else "")
-    for name, text in (files or {}).items():
-        (where / name).write_text(text)
-    return where
-
-
-def library(where: Path, path: str, message: str) -> Path:
-    """A package whose Message is `message`."""
-    name = path.rsplit("/", 1)[-1]
-    return module(where, path, {"lib.go": f'package {name}\n\nconst Message = "{message}"\n'})
-
-
-def app(where: Path, deps: list[str], replace: str = "") -> Path:
-    """hellorld-like: prints its platform and each dependency's Message, one line."""
-    imports = "".join(f'\t{chr(97 + i)} "{d}"\n' for i, d in enumerate(deps))
-    parts = ", ".join(f"{chr(97 + i)}.Message" for i in range(len(deps)))
-    main = (
-        'package main\n\nimport (\n\t"fmt"\n\t"runtime"\n'
-        f"{imports})\n\nfunc main() {{\n"
-        f'\tfmt.Println(runtime.GOOS+"/"+runtime.GOARCH, []string{{{parts}}})\n}}\n'
-    )
-    # named hellorld: the Dockerfile's entrypoint is /hellorld
-    mod = module(where, "example.com/hellorld", {"main.go": main}, requires=deps)
-    if replace:
-        with (mod / "go.mod").open("a") as f:
-            f.write(f"\n{replace}\n")
-    for name in ("Dockerfile", ".dockerignore"):
-        (mod / name).write_text((REPO / name).read_text())
-    return mod
-
-
-def git_commit(where: Path) -> str:
-    sh("git", "init", "-q", cwd=where)
-    sh(*GIT, "add", ".", cwd=where)
-    sh(*GIT, "commit", "-qm", "init", cwd=where)
-    return sh("git", "rev-parse", "HEAD", cwd=where).stdout.strip()
 
 
 def build(reg, context: Path, tag: str, *args: str, gowork: str | None = None):
-    env = {**reg["env"], "INVOKE_BUILD_CONTEXT": str(context)}
-    if gowork is not None:
-        env["GOWORK"] = gowork
-    return invoke("build", "--tag", tag, *args, env=env)
+    env = {} if gowork is None else {"GOWORK": gowork}
+    return in_repo(reg, context, "build", "--tag", tag, *args, env=env)
 
 
 def built(reg, context: Path, tag: str, *args: str, gowork: str | None = None) -> str:

@@ -62,10 +62,3 @@ def test_table_shows_how_each_platform_ran():
     text = console.export_text()
     assert "sha256:aaaaaaaaaaaa" in text and "0.50 s" in text
     assert "emulated (qemu-aarch64)" in text and "FAIL: exit 3: [x]" in text
-
-
-def test_no_build_after_build_wins():
-    # `nox -s e2e -- --no-build` passes --build first, then the user's --no-build
-    assert not smoke.arguments(["--build", "--no-build"]).build
-    assert smoke.arguments(["--build"]).build
-    assert smoke.arguments([]).image == smoke.DEFAULT_IMAGE

@@ -1,0 +1,77 @@
+"""Go modules and git repositories on disk, for the tests that build them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.helpers import REPO, invoke, sh
+
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
+
+
+def module(where: Path, path: str, files: dict[str, str] | None = None, requires=(), go=True):
+    """A Go module on disk: go.mod (requiring `requires` at v0.0.0) plus `files`."""
+    where.mkdir(parents=True, exist_ok=True)
+    req = "".join(f"require {r} v0.0.0\n" for r in requires)
+    (where / "go.mod").write_text(f"module {path}\n\ngo 1.24\n\n{req}" if go else "")
+    for name, text in (files or {}).items():
+        (where / name).write_text(text)
+    return where
+
+
+def library(where: Path, path: str, message: str) -> Path:
+    """A package whose Message is `message`."""
+    name = path.rsplit("/", 1)[-1]
+    return module(where, path, {"lib.go": f'package {name}\n\nconst Message = "{message}"\n'})
+
+
+def app(where: Path, deps: list[str], replace: str = "") -> Path:
+    """hellorld-like: prints its platform and each dependency's Message, one line."""
+    imports = "".join(f'\t{chr(97 + i)} "{d}"\n' for i, d in enumerate(deps))
+    parts = ", ".join(f"{chr(97 + i)}.Message" for i in range(len(deps)))
+    main = (
+        'package main\n\nimport (\n\t"fmt"\n\t"runtime"\n'
+        f"{imports})\n\nfunc main() {{\n"
+        f'\tfmt.Println(runtime.GOOS+"/"+runtime.GOARCH, []string{{{parts}}})\n}}\n'
+    )
+    # named hellorld: the Dockerfile's entrypoint is /hellorld
+    mod = module(where, "example.com/hellorld", {"main.go": main}, requires=deps)
+    if replace:
+        with (mod / "go.mod").open("a") as f:
+            f.write(f"\n{replace}\n")
+    for name in ("Dockerfile", ".dockerignore"):
+        (mod / name).write_text((REPO / name).read_text())
+    return mod
+
+
+def git_commit(where: Path) -> str:
+    sh("git", "init", "-q", cwd=where)
+    sh(*GIT, "add", ".", cwd=where)
+    sh(*GIT, "commit", "-qm", "init", cwd=where)
+    return sh("git", "rev-parse", "HEAD", cwd=where).stdout.strip()
+
+
+MODULE_FILES = ("go.mod", "main.go", "Dockerfile", ".dockerignore", ".gitignore")
+
+
+def hellorld_repo(where: Path, *tags: str) -> Path:
+    """hellorld's module in a git repository of its own, committed, with `tags` at HEAD."""
+    where.mkdir(parents=True)
+    for name in MODULE_FILES:
+        shutil.copy2(REPO / name, where / name)
+    sh("git", "init", "-q", cwd=where)
+    sh(*GIT, "add", ".", cwd=where)
+    sh(*GIT, "commit", "-qm", "hellorld", cwd=where)
+    for tag in tags:
+        sh("git", "tag", tag, cwd=where)
+    return where
+
+
+def commit_of(where: Path) -> str:
+    return sh("git", "rev-parse", "HEAD", cwd=where).stdout.strip()
+
+
+def in_repo(reg, where: Path, *args: str, env: dict | None = None):
+    """Run invoke on the module at `where`, with the registry `reg` of the test's own."""
+    return invoke(*args, env={**reg["env"], "INVOKE_BUILD_CONTEXT": str(where), **(env or {})})
