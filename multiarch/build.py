@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,14 +95,17 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
             f"refusing to push a build of local checkouts ({names}) to {registry}",
             "push to a registry on this machine, set GOWORK=off, or pass --allow-workspace",
         )
-    chosen = builders.choose(runner, s.builder)
+    # git and the daemon are asked side by side: both are on every build's path
+    with ThreadPoolExecutor(1) as pool:
+        described = pool.submit(describe, context)
+        chosen = builders.choose(runner, s.builder)
+        revision = described.result()
     if s.load and len(targets) > 1 and not chosen.multi_platform_load:
         raise UserError(
             f"builder {chosen.name or 'default'} ({chosen.driver}) cannot --load "
             f"{len(targets)} platforms at once",
             "push instead, or --load one platform",
         )
-    revision = describe(context)
     image = image_name(s, layout.module.path)
     tags = tag_list(s, revision)
     dockerfile = context / s.dockerfile

@@ -27,8 +27,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import git
-
 from . import build as builds
 from . import semver, workspace
 from .build import BuildSettings
@@ -37,7 +35,7 @@ from .errors import UserError
 from .registry import RegistrySettings
 from .registry_api import PlatformManifest
 from .semver import Version
-from .version import describe
+from .version import describe, tags_at_head, untracked_files
 
 ARCHIVE_SUFFIX = ".oci.tar"
 # What the multiarch package leaves in the temporary directory while it works (go.work
@@ -64,20 +62,19 @@ def version_at_head(context: Path) -> Version:
             f"{context} is not in a git checkout with commits",
             "a release is made from a commit tagged vX.Y.Z",
         )
-    repo = git.Repo(context, search_parent_directories=True)
     if revision.dirty:
         raise UserError(
             "the working tree has uncommitted changes",
             "commit or stash them: a release is exactly the tagged commit",
         )
-    untracked = repo.untracked_files
+    untracked = untracked_files(context)
     if untracked:
         shown = ", ".join(untracked[:3]) + (", …" if len(untracked) > 3 else "")
         raise UserError(
             f"the working tree has untracked files ({shown})",
             "commit, remove or .gitignore them: they would be built into the release",
         )
-    tags = repo.git.tag("--points-at", "HEAD").split()
+    tags = tags_at_head(context)
     version = semver.newest(tags)
     if version is None:
         named = f" (only {', '.join(tags)})" if tags else ""

@@ -128,7 +128,13 @@ def push_index(registry, tmp_path, name, break_platform="", break_with="") -> st
     argv = ["docker", "buildx", "build", "--platform", ",".join(PLATFORMS), "--push", "-t", ref]
     for key, value in args.items():
         argv += ["--build-arg", f"{key}={value}"]
-    built = sh(*argv, str(context), check=False)
+    # Docker 26 on the containerd store pushes an index with attestations twice, and the
+    # registry (2.8) then sometimes answers a HEAD of the tag being written with 500
+    # ("invalid checksum digest format"): seen here, and not ours to fix. Try again.
+    for _ in range(3):
+        built = sh(*argv, str(context), check=False)
+        if "500 Internal Server Error" not in built.stderr:
+            break
     assert built.returncode == 0, built.stderr
     return ref
 
