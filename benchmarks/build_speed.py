@@ -13,7 +13,7 @@ main.go, a 12-module go.work workspace (warm, no change), and what the default
 attestation (provenance) manifests cost a warm one-line-change build.
 
 Builds push to the local registry (started if need be) as hellorld-bench:bench.
---write replaces the table in benchmarks/RESULTS.md, which the README links to.
+--write puts the table into the README, between its benchmark markers.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cold-runs", type=int, default=2)
-    ap.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    ap.add_argument("--write", action="store_true", help="put the table into README.md")
     args = ap.parse_args()
     shutil.which("go") or sys.exit("benchmark: host go is missing (scripts/provision.sh)")
 
@@ -231,7 +231,18 @@ def main() -> None:
     report = render(rows, attest)
     print(report)
     if args.write:
-        (REPO / "benchmarks" / "RESULTS.md").write_text(report)
+        write_into_readme(report)
+
+
+def write_into_readme(report: str) -> None:
+    """Replace the table between the README's benchmark markers."""
+    readme = REPO / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- benchmark:start -->\n", "<!-- benchmark:end -->"
+    if start not in text or end not in text:
+        sys.exit(f"benchmark: {readme} lacks the markers {start.strip()} and {end}")
+    head, rest = text.split(start, 1)
+    readme.write_text(head + start + report + rest[rest.index(end) :])
 
 
 def render(rows: dict[str, dict[str, list[float]]], attest: dict[str, list[float]]) -> str:

@@ -96,10 +96,11 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
             "push to a registry on this machine, set GOWORK=off, or pass --allow-workspace",
         )
     # git and the daemon are asked side by side: both are on every build's path
-    with ThreadPoolExecutor(1) as pool:
+    with ThreadPoolExecutor(2) as pool:
         described = pool.submit(describe, context)
+        labelled = pool.submit(provenance_labels, layout)
         chosen = builders.choose(runner, s.builder)
-        revision = described.result()
+        revision, labels = described.result(), labelled.result()
     if s.load and len(targets) > 1 and not chosen.multi_platform_load:
         raise UserError(
             f"builder {chosen.name or 'default'} ({chosen.driver}) cannot --load "
@@ -121,7 +122,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
         builder=chosen,
         references=[f"{registry}/{image}:{tag}" for tag in tags],
         dockerfile_text=inserted if inserted != text else None,
-        labels=provenance_labels(layout),
+        labels=labels,
     )
 
 
@@ -139,10 +140,13 @@ def provenance_labels(layout: workspace.Layout) -> dict[str, str]:
     """What a workspace build was made of: each module's path, place, commit, state."""
     if not layout.others:
         return {}
-    modules = []
-    for module in [layout.module, *layout.others]:
-        commit, dirty = commit_state(module.dir)
-        modules.append({"path": module.path, "dir": module.rel, "commit": commit, "dirty": dirty})
+    every = [layout.module, *layout.others]
+    with ThreadPoolExecutor(8) as pool:  # a git look-up per module: side by side
+        states = list(pool.map(commit_state, [m.dir for m in every]))
+    modules = [
+        {"path": m.path, "dir": m.rel, "commit": commit, "dirty": dirty}
+        for m, (commit, dirty) in zip(every, states, strict=True)
+    ]
     work = str(layout.work.relative_to(layout.root)) if layout.work else ""
     return {WORKSPACE_LABEL: json.dumps({"go_work": work, "modules": modules})}
 

@@ -23,6 +23,10 @@ console = Console(stderr=True, highlight=False, soft_wrap=True)
 results = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
+# How long a command interrupted with Ctrl-C may take to stop by itself.
+STOP_GRACE = 10
+
+
 def say(message: str) -> None:
     console.print(message)
 
@@ -70,10 +74,26 @@ class Runner:
 
 
 def _call(argv: Sequence[str], *, input: str | None, capture: bool):
+    pipe = subprocess.PIPE if capture else None
     try:
-        return subprocess.run(list(argv), input=input, text=True, capture_output=capture)
+        proc = subprocess.Popen(
+            list(argv), stdin=subprocess.PIPE if input is not None else None,
+            stdout=pipe, stderr=pipe, text=True,
+        )  # fmt: skip
     except FileNotFoundError:
         raise UserError(f"{argv[0]} is not installed", "run scripts/provision.sh") from None
+    try:
+        stdout, stderr = proc.communicate(input)
+    except KeyboardInterrupt:
+        # Ctrl-C reached the command too (one process group): let it stop cleanly and
+        # have its say before ours; kill it only if it does not.
+        try:
+            proc.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
 def _failure(argv: Sequence[str], result: subprocess.CompletedProcess[str]) -> str:
