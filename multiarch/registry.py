@@ -80,33 +80,38 @@ class LocalRegistry:
         )
         self._check_port_free()
         new_volume = docker.inspect(self.runner, "volume", s.volume_name) is None
+        created = ""
         try:
-            self._create()
+            created = self._create()
+            self.runner.run(["docker", "start", created or s.name], capture=True)
             self._wait_ready()
-        except (UserError, KeyboardInterrupt):
-            # what this call made and could not finish goes: leave nothing behind
-            self.runner.query(["docker", "rm", "-f", s.name], check=False)
+        except (UserError, KeyboardInterrupt) as e:
+            # what this call made and could not finish goes, and nothing else: a
+            # container of that name that another run created meanwhile stays
+            if created:
+                self.runner.query(["docker", "rm", "-f", created], check=False)
             if new_volume:
                 self.runner.query(["docker", "volume", "rm", s.volume_name], check=False)
+            if isinstance(e, UserError):
+                raise UserError(f"could not start registry {s.name!r}: {e.message}") from None
             raise
 
-    def _create(self) -> None:
+    def _create(self) -> str:
+        """Create the container (not started); its id ("" in a dry run)."""
         s = self.settings
-        try:
-            self.runner.run(
-                [
-                    "docker", "run", "-d",
-                    "--name", s.name,
-                    "--restart=always",
-                    "--label", ROLE_LABEL,
-                    "-p", f"{_bracket(s.bind)}:{s.port}:5000",
-                    "-v", f"{s.volume_name}:/var/lib/registry",
-                    s.image,
-                ],
-                capture=True,
-            )  # fmt: skip
-        except UserError as e:
-            raise UserError(f"could not start registry {s.name!r}: {e.message}") from None
+        made = self.runner.run(
+            [
+                "docker", "create",
+                "--name", s.name,
+                "--restart=always",
+                "--label", ROLE_LABEL,
+                "-p", f"{_bracket(s.bind)}:{s.port}:5000",
+                "-v", f"{s.volume_name}:/var/lib/registry",
+                s.image,
+            ],
+            capture=True,
+        )  # fmt: skip
+        return made.stdout.strip() if made else ""
 
     def _check_port_free(self) -> None:
         s = self.settings

@@ -155,6 +155,11 @@ class RegistryAPI:
 
     def config(self, repo: str, manifest_digest: str) -> dict:
         """The image configuration (labels, architecture) behind a platform manifest."""
-        doc, _, _ = self.manifest(repo, manifest_digest)
-        body, _ = self._request(f"{repo}/blobs/{doc['config']['digest']}")
+        try:
+            doc, _, _ = self.manifest(repo, manifest_digest)
+            body, _ = self._request(f"{repo}/blobs/{doc['config']['digest']}")
+        except LookupError:
+            raise UserError(
+                f"{self.host}/{repo}@{manifest_digest} is not in the registry"
+            ) from None
         return json.loads(body)

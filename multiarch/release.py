@@ -113,17 +113,24 @@ def release(
 
     name = push.reference.rsplit("/", 1)[-1].rsplit(":", 1)[0]
     archive = dist.resolve() / f"{name}-{version}{ARCHIVE_SUFFIX}"
+    # written under another name first: an interrupted export leaves no truncated archive
+    partial = archive.with_name(archive.name + ".partial")
     export = dataclasses.replace(
         push,
-        settings=dataclasses.replace(push.settings, push=False, output=f"type=oci,dest={archive}"),
+        settings=dataclasses.replace(push.settings, push=False, output=f"type=oci,dest={partial}"),
         references=[push.reference],
     )
     checksum = archive.with_name(archive.name + ".sha256")
     if not runner.dry:
         archive.parent.mkdir(parents=True, exist_ok=True)
         checksum.unlink(missing_ok=True)  # never beside an archive it does not describe
-    builds.run(export, runner)
+    try:
+        builds.run(export, runner)
+    except (UserError, KeyboardInterrupt):
+        partial.unlink(missing_ok=True)  # failed or interrupted: no half archive stays
+        raise
     if not runner.dry:
+        partial.replace(archive)
         write_checksum(archive, checksum)
 
     pushed = builds.run(push, runner)
@@ -150,10 +157,10 @@ def clean(dist: Path, context: Path, runner: Runner) -> list[Path]:
     volume that only `invoke registry.rm --purge` deletes.
     """
     dist, context = dist.resolve(), context.resolve()
-    if dist == context or dist in context.parents:
+    if context not in dist.parents:
         raise UserError(
-            f"refusing to remove {dist}: it holds the module itself",
-            "set dist.dir to a directory of its own, such as dist",
+            f"refusing to remove {dist}: only a directory inside the module is cleaned",
+            "set dist.dir to a directory of its own in the module, such as dist",
         )
     now = time.time()
     stale = [

@@ -157,6 +157,8 @@ class Smoke:
         argv = ["docker", "run", "--rm", "--pull=never", "--network=none", "--name", name]
         argv += ["--platform", str(target), image]
         self.runner.show(argv)
+        if self.runner.dry:
+            return "dry run: not run", 0.0
         started = time.monotonic()
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout)

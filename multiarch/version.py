@@ -9,13 +9,16 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from .command import warn
+from .errors import UserError
 
 
 def _git():
     """GitPython, imported when first needed: a build imports it in a thread while it
     waits for the Docker daemon, instead of before it starts (~50 ms)."""
-    import git
-
+    try:
+        import git
+    except ImportError as e:  # GitPython refuses to load without a git executable
+        raise UserError(f"git cannot be used: {e}".splitlines()[0], "install git") from None
     return git
 
 
@@ -42,6 +45,10 @@ def _repo(path: Path):
         return repo
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
         return None
+    except git.GitError as e:  # e.g. "dubious ownership": git itself refuses the checkout
+        raise UserError(
+            f"git cannot read {path}: {e}".splitlines()[0], "run git status there"
+        ) from None
 
 
 def describe(path: Path, quiet: bool = False) -> Revision:
@@ -98,7 +105,7 @@ def _public_url(repo) -> str:
     except (AttributeError, IndexError):
         return ""
     parts = urlsplit(url)
-    if parts.scheme in ("http", "https"):
+    if "://" in url:  # http(s), ssh, git: user and password or token never go along
         host = parts.hostname or ""
         netloc = f"{host}:{parts.port}" if parts.port else host
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

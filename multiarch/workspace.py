@@ -211,10 +211,6 @@ class Layout:
     others: list[Module]
     work: Path | None
 
-    @property
-    def is_workspace(self) -> bool:
-        return self.work is not None
-
     def build_args(self) -> dict[str, str]:
         """MODULE_DIR (where to build, under /src) and GOWORK (the copied go.work, or off)."""
         gowork = "off" if self.work is None else f"/src/{self._rel(self.work)}"

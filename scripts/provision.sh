@@ -49,7 +49,7 @@ apt_install() {
 step "packages"
 add_trixie
 wanted=(qemu-user-static binfmt-support busybox-static docker-registry ca-certificates
-        "golang-$go_version-go/trixie" "golang-$go_version-src/trixie")
+        git python3-venv "golang-$go_version-go/trixie" "golang-$go_version-src/trixie")
 docker_works || wanted+=(docker.io/trixie docker-cli/trixie docker-buildx/trixie containerd/trixie)
 missing=()
 for pkg in "${wanted[@]}"; do
@@ -64,7 +64,12 @@ step "Docker Engine"
 "$here/dockerd.sh"
 docker buildx version >/dev/null 2>&1 || die "docker buildx is missing: install docker-buildx"
 docker version --format 'engine {{.Server.Version}}, client {{.Client.Version}}'
-docker info --format 'storage driver: {{.Driver}}'
+if docker info --format '{{json .DriverStatus}}' | grep -q io.containerd.snapshotter.v1; then
+  echo "image store: containerd (the default builder pushes multi-platform images)"
+else
+  echo "warning: this daemon does not use the containerd image store: invoke build needs a" \
+       "docker-container builder (moby/buildkit must be pullable); see invoke doctor" >&2
+fi
 
 # --- qemu and binfmt_misc ----------------------------------------------------
 step "qemu-user-static and binfmt_misc"
@@ -124,7 +129,8 @@ ensure_image "golang:$go_version" build_golang_standin
 
 # --- Python -------------------------------------------------------------------
 step "Python environment (.venv)"
-[ -x "$repo/.venv/bin/python" ] || run python3 -m venv "$repo/.venv"
+# pip, not python: a venv that failed half-way (no ensurepip) has python but no pip
+[ -x "$repo/.venv/bin/pip" ] || run python3 -m venv --clear "$repo/.venv"
 run "$repo/.venv/bin/pip" install -q --disable-pip-version-check -e "$repo[dev]"
 
 step "ready"

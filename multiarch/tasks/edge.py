@@ -45,6 +45,14 @@ def _plain(value):
     return value
 
 
+def number(value, name: str, kind=float):
+    """A number from a flag or the configuration; UserError when it is not one."""
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise UserError(f"{name} must be a number, not {value!r}") from None
+
+
 def confirm(question: str, refusal: str) -> None:
     """Ask a yes/no question; without a terminal, or without a yes, refuse."""
     if not sys.stdin.isatty():

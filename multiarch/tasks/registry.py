@@ -7,7 +7,7 @@ from rich.table import Table
 
 from ..command import results
 from ..registry import LocalRegistry, RegistrySettings
-from .edge import at_the_edge, confirm, options, runner
+from .edge import at_the_edge, confirm, number, options, runner
 
 OPTION_HELP = {
     "name": "container name (config registry.name, default 'registry')",
@@ -20,8 +20,8 @@ OPTION_HELP = {
 
 def local_registry(c, **flags) -> LocalRegistry:
     settings = options(c, "registry", **flags)
-    settings["port"] = int(settings["port"])
-    settings["ready_timeout"] = float(settings["ready_timeout"])
+    settings["port"] = number(settings["port"], "--port (registry.port)", int)
+    settings["ready_timeout"] = number(settings["ready_timeout"], "registry.ready_timeout")
     return LocalRegistry(RegistrySettings(**settings), runner(c))
 
 

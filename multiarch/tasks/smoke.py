@@ -15,7 +15,7 @@ from ..registry_api import split_reference
 from ..version import describe
 from ..workspace import parse_mod
 from .build import build as build_task
-from .edge import at_the_edge, options, runner
+from .edge import at_the_edge, number, options, runner
 
 
 @task(
@@ -46,7 +46,9 @@ def smoke(c, image=None, platforms=None, timeout=None, build=True):
         say(f"expecting version {rev.version}, commit {rev.commit}: what this checkout says")
     else:
         say("not built here: expecting the version and commit each image's labels name")
-    outcomes = smokes.Smoke(ref, runner(c), expected, float(settings["timeout"])).run(wanted)
+    outcomes = smokes.Smoke(
+        ref, runner(c), expected, number(settings["timeout"], "--timeout (smoke.timeout)")
+    ).run(wanted)
     results.print(smokes.table(ref, outcomes))
     failed = [o.platform for o in outcomes if not o.ok]
     if failed:

@@ -188,3 +188,9 @@ def test_settings_from_invoke_yaml_and_flags_over_them(registry_env, tmp_path):
 
     flagged = invoke("registry.status", "--port", "5999", "--volume", "v", cwd=tmp_path)
     assert "address: 127.0.0.1:5999" in flagged.stdout and "volume:  v" in flagged.stdout
+
+
+def test_a_port_that_is_no_number_is_one_line(registry_env):
+    result = invoke("registry", "--port", "fivethousand", env=registry_env["env"])
+    assert_one_line_error(result, "--port", "must be a number")
+    assert_nothing_left(registry_env)

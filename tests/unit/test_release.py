@@ -163,9 +163,9 @@ def test_clean_in_a_dry_run_removes_nothing(tmp_path, scratch_tmp):
     assert (module / "dist").exists()
 
 
-@pytest.mark.parametrize("dist", [".", ".."])
-def test_clean_refuses_to_remove_the_module(tmp_path, scratch_tmp, dist):
+@pytest.mark.parametrize("dist", [".", "..", "../elsewhere", "/usr"])
+def test_clean_refuses_anything_but_a_directory_inside_the_module(tmp_path, scratch_tmp, dist):
     module = repo(tmp_path / "mod")
-    with pytest.raises(UserError, match="holds the module"):
+    with pytest.raises(UserError, match="only a directory inside the module"):
         release.clean(module / dist, module, Runner())
     assert (module / "go.mod").exists()

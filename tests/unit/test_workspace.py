@@ -324,7 +324,7 @@ def test_sibling_modules(tmp_path):
     gomod(tmp_path / "lib", "example.com/lib")
     layout = resolve(tmp_path / "app", {})
     assert layout.root == tmp_path
-    assert layout.work == work and layout.is_workspace
+    assert layout.work == work
     assert layout.module == Module(tmp_path / "app", "app", "example.com/app")
     assert layout.others == [Module(tmp_path / "lib", "lib", "example.com/lib", "gomod-1-lib")]
     assert layout.build_args() == {"MODULE_DIR": "app", "GOWORK": "/src/go.work"}
@@ -382,7 +382,7 @@ def test_module_alone(tmp_path):
     gomod(tmp_path / "app", "example.com/app", "replace example.com/x => example.com/y v1.0.0\n")
     layout = resolve(tmp_path / "app", {"GOWORK": "off"})
     assert layout.root == tmp_path / "app"
-    assert not layout.is_workspace
+    assert layout.work is None
     assert layout.build_args() == {"MODULE_DIR": ".", "GOWORK": "off"}
     assert layout.stage_lines() == []
     assert layout.insert_stage("FROM golang\n") == "FROM golang\n"

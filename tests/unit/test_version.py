@@ -1,0 +1,46 @@
+"""What git says about a checkout, read through GitPython from real repositories."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from multiarch.version import describe
+
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
+
+
+def repo(where: Path, origin: str = "") -> Path:
+    where.mkdir()
+    (where / "main.go").write_text("package main\n")
+    for argv in (["init", "-q"], ["add", "."], ["commit", "-qm", "one"]):
+        subprocess.run([*GIT, *argv], cwd=where, check=True)
+    if origin:
+        subprocess.run(["git", "remote", "add", "origin", origin], cwd=where, check=True)
+    return where
+
+
+def test_version_commit_and_dirty_state(tmp_path):
+    checkout = repo(tmp_path / "r")
+    clean = describe(checkout)
+    assert not clean.dirty and len(clean.commit) == 40 and clean.version == clean.commit[:7]
+    subprocess.run(["git", "tag", "v1.2.3"], cwd=checkout, check=True)
+    (checkout / "main.go").write_text("package main\n\n// changed\n")
+    dirty = describe(checkout)
+    assert (dirty.version, dirty.tag, dirty.dirty) == ("v1.2.3-dirty", "v1.2.3", True)
+
+
+def test_outside_git_is_dev(tmp_path):
+    assert describe(tmp_path, quiet=True).version == "dev"
+
+
+@pytest.mark.parametrize(
+    "origin, source",
+    [
+        ("https://user:ghp_secret@github.com/o/r.git", "https://github.com/o/r.git"),
+        ("ssh://git:token@example.com:2222/o/r.git", "ssh://example.com:2222/o/r.git"),
+        ("git@github.com:o/r.git", "github.com:o/r.git"),
+    ],
+)
+def test_source_label_never_carries_credentials(tmp_path, origin, source):
+    assert describe(repo(tmp_path / "r", origin)).source == source
