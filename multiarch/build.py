@@ -107,7 +107,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
             f"{len(targets)} platforms at once",
             "push instead, or --load one platform",
         )
-    image = image_name(s, layout.module.path)
+    image = image_name(s)
     tags = tag_list(s, revision)
     dockerfile = context / s.dockerfile
     if not dockerfile.is_file():
@@ -126,9 +126,12 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
     )
 
 
-def image_name(settings: BuildSettings, module_path: str) -> str:
+def image_name(settings: BuildSettings) -> str:
     """The image's name: as set, else the last element of the Go module's path."""
-    return settings.image or module_path.rstrip("/").rsplit("/", 1)[-1]
+    if settings.image:
+        return settings.image
+    module = workspace.parse_mod(Path(settings.context) / "go.mod").module
+    return module.rstrip("/").rsplit("/", 1)[-1]
 
 
 def tag_list(settings: BuildSettings, revision: Revision) -> list[str]:

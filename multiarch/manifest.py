@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import build as builds
-from . import builder, docker, platforms, workspace
+from . import builder, docker, platforms
 from .build import BuildSettings, Plan, Result
 from .command import Runner, last_line
 from .errors import UserError
@@ -60,13 +59,11 @@ class Input:
     digest: str
 
 
-def target(settings: BuildSettings, environ: Mapping[str, str]) -> tuple[str, list[str]]:
+def target(settings: BuildSettings) -> tuple[str, list[str]]:
     """The repository (REGISTRY/IMAGE) and the tags to join, defaulted as `invoke build`
     defaults them: the module's name, and the git version."""
     context = Path(settings.context)
-    image = settings.image or builds.image_name(
-        settings, workspace.resolve(context, environ).module.path
-    )
+    image = builds.image_name(settings)
     tags = builds.tag_list(settings, describe(context, quiet=bool(settings.tag)))
     return f"{settings.registry.rstrip('/')}/{image}", tags
 

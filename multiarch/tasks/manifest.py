@@ -74,7 +74,7 @@ def create(c, tag=None, platforms=None, registry=None, image=None):
     """
     settings = build_settings(c, tag=tag, platforms=platforms, registry=registry, image=image)
     run = runner(c)
-    repository, tags = manifests.target(settings, os.environ)
+    repository, tags = manifests.target(settings)
     targets = platform_list.parse(settings.platforms)
     found = manifests.inputs(run, repository, tags[0], targets)
     joined = manifests.join(run, repository, tags, found)

@@ -13,7 +13,6 @@ from ..command import results, say
 from ..errors import UserError
 from ..registry_api import split_reference
 from ..version import describe
-from ..workspace import parse_mod
 from .build import build as build_task
 from .edge import at_the_edge, number, options, runner
 
@@ -62,5 +61,4 @@ def smoke(c, image=None, platforms=None, timeout=None, build=True):
 def default_image(c) -> str:
     """What `invoke build` pushes, tagged e2e."""
     build = builds.BuildSettings(**options(c, "build"))
-    module = parse_mod(Path(build.context) / "go.mod").module
-    return f"{build.registry}/{builds.image_name(build, module)}:e2e"
+    return f"{build.registry}/{builds.image_name(build)}:e2e"
