@@ -23,6 +23,17 @@ def need(ok: bool, what: str) -> None:
     pytest.skip(f"{what} is missing")
 
 
+# Tests that change the machine itself (restart the Docker daemon, switch binfmt_misc
+# entries) run only where this is set: .ci/run sets it on its throwaway machine.
+MACHINE_TESTS = "MULTIARCH_MACHINE_TESTS"
+
+
+def machine_test(what: str) -> None:
+    """Skip a test that changes the machine unless MULTIARCH_MACHINE_TESTS=1 enables it."""
+    if os.environ.get(MACHINE_TESTS) != "1":
+        pytest.skip(f"{what}: changes this machine; set {MACHINE_TESTS}=1 to run it")
+
+
 def sh(*argv: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, check=check, text=True, capture_output=True, **kwargs)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from multiarch.registry_api import RegistryAPI
-from tests.helpers import REPO, assert_one_line_error, invoke, need, sh
+from tests.helpers import REPO, assert_one_line_error, invoke, machine_test, need, sh
 
 pytestmark = pytest.mark.integration
 
@@ -80,6 +80,7 @@ def test_image_survives_rm_and_recreate_but_not_purge(registry_env, tmp_path):
 
 
 def test_image_survives_daemon_restart(registry_env, tmp_path):
+    machine_test("kills and restarts the Docker daemon")
     pidfile = Path("/var/run/docker.pid")
     need(pidfile.exists(), "a dockerd started by scripts/dockerd.sh (its pid file)")
     start(registry_env)

@@ -18,7 +18,7 @@ import pytest
 from multiarch import binfmt
 from multiarch.platforms import parse_one
 from multiarch.registry_api import platform_of
-from tests.helpers import REPO, invoke, need, sh, table_rows
+from tests.helpers import REPO, invoke, machine_test, need, sh, table_rows
 
 pytestmark = pytest.mark.integration
 
@@ -225,6 +225,7 @@ def test_a_platform_the_index_lacks_fails(qemu, registry, tmp_path):
 
 
 def test_disabled_qemu_registration_fails_with_the_fix(qemu, registry, tmp_path):
+    machine_test("switches the host's qemu-aarch64 registration off and on")
     entry = binfmt.ROOT / "qemu-aarch64"
     need(os.access(entry, os.W_OK), "root, to disable and re-enable qemu-aarch64")
     ref = push_index(registry, tmp_path, "noqemu")
