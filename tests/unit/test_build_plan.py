@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import build
+from multiarch import build, dockerfile, mains
 from multiarch.builder import Builder
 from multiarch.command import Runner
 from multiarch.errors import UserError
@@ -18,6 +18,7 @@ REV = Revision("v1.2.3-dirty", "a" * 40, True, "2026-01-01T00:00:00Z", "https://
 def module(where: Path, path: str = "example.com/hellorld") -> Path:
     where.mkdir(parents=True, exist_ok=True)
     (where / "go.mod").write_text(f"module {path}\n\ngo 1.24\n")
+    (where / "main.go").write_text("package main\n\nfunc main() {}\n")
     (where / "Dockerfile").write_text("FROM scratch AS workspace\nFROM scratch AS image\n")
     return where
 
@@ -25,8 +26,8 @@ def module(where: Path, path: str = "example.com/hellorld") -> Path:
 def make_plan(context: Path, environ=None, **settings) -> build.Plan:
     s = build.BuildSettings(context=str(context), **settings)
     layout = resolve(context, {"GOWORK": "off"} if environ is None else environ)
-    text = (context / "Dockerfile").read_text()
-    inserted = layout.insert_stage(text)
+    source = dockerfile.source(context, s.dockerfile)
+    inserted = layout.insert_stage(source.text)
     return build.Plan(
         settings=s,
         platforms=parse(s.platforms),
@@ -34,7 +35,9 @@ def make_plan(context: Path, environ=None, **settings) -> build.Plan:
         revision=REV,
         builder=Builder("", "docker", True),
         references=[f"{s.registry}/hellorld:{t}" for t in (s.tag or "v1").split(",")],
-        dockerfile_text=inserted if inserted != text else None,
+        main=mains.Main(".", "example.com/hellorld", "hellorld"),
+        dockerfile=source,
+        dockerfile_text=inserted if inserted != source.text else None,
         labels=build.provenance_labels(layout),
     )
 

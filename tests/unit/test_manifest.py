@@ -35,7 +35,7 @@ def test_suffixed_tags_name_the_platform():
 
 def test_one_plan_per_platform_each_under_its_own_tags(tmp_path):
     whole = plan(tmp_path, tag="1.4.2,latest")
-    split = manifest.per_platform(whole)
+    split = [one for p in whole.platforms for one in manifest.for_platform([whole], p)]
     assert [p.platforms for p in split] == [[p] for p in whole.platforms]
     reg = "localhost:5000/hellorld"
     assert [p.references for p in split] == [
