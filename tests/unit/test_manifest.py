@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import binaries, build, manifest
+from multiarch import binaries, build, dockerfile, mains, manifest
 from multiarch.builder import Builder
 from multiarch.platforms import Platform, parse
 from multiarch.version import Revision
@@ -25,6 +25,8 @@ def plan(tmp_path: Path, **settings) -> build.Plan:
         revision=REV,
         builder=Builder("", "docker", True),
         references=[f"{s.registry}/hellorld:{t}" for t in s.tag.split(",")],
+        main=mains.Main(".", "example.com/hellorld", "hellorld"),
+        dockerfile=dockerfile.Source(tmp_path / "Dockerfile", "FROM scratch AS image\n"),
     )
 
 
