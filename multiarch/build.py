@@ -270,7 +270,8 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
             definition = Path(tmp) / "bake.json"
             targets = bake_targets(plans)
             for name, p in targets.items():
-                say(f"[dim]bake target {name}: {p.main.package} -> {' '.join(p.references)}[/]")
+                to = p.settings.output if p.output == "output" else " ".join(p.references)
+                say(f"[dim]bake target {name}: {p.main.package} -> {to}[/]")
             definition.write_text(json.dumps(bake_definition(targets, contexts), indent=2))
             argv, text = bake_command(first, definition, metadata), None
         runner.run(argv, input=text, hint="the build's own output above says why")

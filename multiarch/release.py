@@ -37,7 +37,7 @@ from .errors import UserError
 from .registry import RegistrySettings
 from .registry_api import PlatformManifest
 from .semver import Version
-from .version import describe, tags_at_head, untracked_files
+from .version import describe, tags_at_head, untracked_files, untracked_root
 
 ARCHIVE_SUFFIX = ".oci.tar"
 # What the multiarch package leaves in the temporary directory while it works (go.work
@@ -56,8 +56,12 @@ class Release:
     checksum: Path
 
 
-def version_at_head(context: Path) -> Version:
-    """The version HEAD is tagged with; UserError when the tree is not exactly that commit."""
+def version_at_head(context: Path, dist: Path | None = None) -> Version:
+    """The version HEAD is tagged with; UserError when the tree is not exactly that commit.
+
+    Untracked files of the tasks' own do not count: what they write into `dist`, and the
+    bytecode Python leaves beside tasks.py (`__pycache__`); no Go build reads either.
+    """
     revision = describe(context, quiet=True)
     if revision.commit == "unknown":
         raise UserError(
@@ -69,7 +73,14 @@ def version_at_head(context: Path) -> Version:
             "the working tree has uncommitted changes",
             "commit or stash them: a release is exactly the tagged commit",
         )
-    untracked = untracked_files(context)
+    outputs = dist.resolve() if dist is not None else None
+    root = untracked_root(context)
+    untracked = [
+        f
+        for f in untracked_files(context)
+        if "__pycache__" not in Path(f).parts
+        and not (outputs and root and outputs in (root / f).resolve().parents)
+    ]
     if untracked:
         shown = ", ".join(untracked[:3]) + (", …" if len(untracked) > 3 else "")
         raise UserError(
@@ -93,7 +104,7 @@ def release(
 ) -> list[Release]:
     """Check, export the OCI archives, then push every tag; [] in a dry run."""
     context = Path(base.context).resolve()
-    version = version_at_head(context)
+    version = version_at_head(context, dist)
     others = workspace.resolve(context, environ).others
     if others:
         names = ", ".join(m.path or m.rel for m in others)

@@ -102,9 +102,16 @@ def commit_state(path: Path) -> tuple[str, bool | None]:
 
 
 def untracked_files(path: Path) -> list[str]:
-    """Files in the checkout that git neither tracks nor ignores."""
+    """Files in the checkout that git neither tracks nor ignores, relative to
+    untracked_root(path)."""
     repo = _repo(path)
     return repo.untracked_files if repo is not None else []
+
+
+def untracked_root(path: Path) -> Path | None:
+    """The checkout's top directory, which untracked_files are relative to."""
+    repo = _repo(path)
+    return Path(repo.working_tree_dir) if repo is not None else None
 
 
 def tags_at_head(path: Path) -> list[str]:
