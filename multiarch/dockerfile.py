@@ -43,11 +43,6 @@ class Source:
         """The text with the binary's name in place of ${BINARY} on ENTRYPOINT/CMD lines."""
         return _EXEC_LINE.sub(lambda m: m[0].replace(PLACEHOLDER, binary), self.text)
 
-    @property
-    def rendered(self) -> bool:
-        """Whether the text differs by binary, and so goes to buildx on stdin."""
-        return any(PLACEHOLDER in m[0] for m in _EXEC_LINE.finditer(self.text))
-
 
 def source(context: Path, setting: str) -> Source:
     """build.dockerfile if set (relative to the module), else the module's Dockerfile,

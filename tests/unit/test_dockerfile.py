@@ -19,9 +19,9 @@ def test_the_default_names_nothing_of_hellorld():
 
 def test_the_binary_is_filled_in_on_exec_lines_only():
     source = dockerfile.Source(None, 'LABEL t="${BINARY}"\nENTRYPOINT ["/${BINARY}"]\n')
-    assert source.rendered
     assert source.for_binary("api") == 'LABEL t="${BINARY}"\nENTRYPOINT ["/api"]\n'
-    assert not dockerfile.Source(None, 'ENTRYPOINT ["/hellorld"]\n').rendered
+    fixed = 'ENTRYPOINT ["/hellorld"]\nCMD ["-v"]\n'
+    assert dockerfile.Source(None, fixed).for_binary("api") == fixed
 
 
 def test_the_modules_own_dockerfile_comes_first(tmp_path):
