@@ -1,5 +1,8 @@
 # A multi-platform image of a Go program, cross-compiled on the build machine's own
 # platform (no emulation during the build) with Go's caches kept between builds.
+# hellorld's own, customised from multiarch/data/Dockerfile (the default for modules
+# without one): it names hellorld itself. The README's "Dockerfile contract" says what
+# the tasks rely on.
 ARG GO_VERSION=1.24
 
 # Other modules of a go.work workspace, and local `replace` targets, land here. For a
@@ -39,12 +42,14 @@ COPY . .
 ARG TARGETOS TARGETARCH TARGETVARIANT
 ARG VERSION=dev
 ARG REVISION=unknown
+# The main package (build.main): hellorld has only the module's root.
+ARG MAIN=.
 # -o to a directory: go names the binary after the module, with .exe on Windows.
 RUN --mount=type=cache,target=/cache/go-mod \
     --mount=type=cache,target=/cache/go-build \
     GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
     go build -trimpath -ldflags "-s -w -X main.version=$VERSION -X main.commit=$REVISION" \
-      -o /out/ .
+      -o /out/ "$MAIN"
 
 # Only the binary, for `docker buildx build --output type=local` (invoke bin).
 FROM scratch AS binary

@@ -4,12 +4,14 @@ They come from the same Dockerfile as the images: its `binary` stage holds only 
 `go build -o /out/` wrote (hellorld, or hellorld.exe for Windows), and buildx's local
 exporter copies it out. So no Go toolchain is needed on the host, the build is the one
 the image gets (same flags, version, caches), and a go.work workspace is carried in
-exactly as for `invoke build`.
+exactly as for `invoke build`. Several main packages (build.main) are built together,
+and each platform's directory holds all their binaries.
 
 For several platforms buildx writes DEST/<os>_<arch>[_<variant>]/; for one it writes
 straight into DEST. The build goes to a scratch directory inside dist/, laid out the
 same way in both cases, and each platform's directory then replaces the old one, so an
-interrupted or failed build leaves the previous binaries as they were.
+interrupted or failed build leaves the previous binaries as they were. Each main
+package is exported to a scratch directory of its own, and joined per platform there.
 """
 
 from __future__ import annotations
@@ -68,21 +70,31 @@ def build(
     """Build every platform's binary into dist/<os>_<arch>[_<variant>]/; [] in a dry run."""
     dist = dist.resolve()
     with _scratch(dist, runner.dry) as scratch:
-        plan = builds.plan(settings(base, scratch), runner, environ)
-        builds.run(plan, runner)
+        plans = [
+            replace(p, settings=settings(p.settings, scratch / p.main.binary))
+            for p in builds.plan(settings(base, scratch), runner, environ)
+        ]
+        builds.run(plans, runner)
         if runner.dry:
             return []
-        for platform in plan.platforms:
-            made = directory(scratch, platform)
-            if not made.is_dir() or not any(made.iterdir()):
-                raise UserError(
-                    f"the {TARGET!r} stage wrote nothing for {platform}",
-                    f"it should hold what `go build -o /out/` wrote: check {base.dockerfile}",
-                )
+        targets = plans[0].platforms
+        for platform in targets:
+            joined = directory(scratch / ".joined", platform)
+            joined.mkdir(parents=True)
+            for p in plans:
+                made = directory(scratch / p.main.binary, platform)
+                if not made.is_dir() or not any(made.iterdir()):
+                    raise UserError(
+                        f"the {TARGET!r} stage wrote nothing for {p.main.package} on {platform}",
+                        "it should hold what `go build -o /out/` wrote: check "
+                        f"{p.dockerfile.shown}",
+                    )
+                for f in made.iterdir():
+                    os.replace(f, joined / f.name)
             final = directory(dist, platform)
             shutil.rmtree(final, ignore_errors=True)
-            os.replace(made, final)
-    return [binary for p in plan.platforms for binary in collect(dist, p)]
+            os.replace(joined, final)
+    return [binary for p in targets for binary in collect(dist, p)]
 
 
 @contextmanager

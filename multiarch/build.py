@@ -1,23 +1,31 @@
-"""One `docker buildx build` of a Go module for several platforms, and where it goes.
+"""One build of a Go module's main packages for several platforms, and where it goes.
 
 The plan (what to build, for which platforms, from which modules, to where) is made
 and checked before anything runs, so that every mistake is reported before a build
-starts; the command itself is a plain function of the plan.
+starts; the command itself is a plain function of the plan. There is one plan per main
+package (build.main). One main package is one `docker buildx build`; several are one
+`docker buildx bake` of a generated definition with a target per main package, so that
+they share one BuildKit session, one solve of the steps they have in common, and one
+round of the fixed costs (see the README's figures).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import builder as builders
+from . import dockerfile as dockerfiles
+from . import mains as main_packages
 from . import platforms, workspace
 from .builder import Builder
 from .command import Runner, say
 from .errors import UserError
+from .mains import Main
 from .platforms import Platform
 from .registry import LocalRegistry, RegistrySettings
 from .registry_api import (
@@ -36,7 +44,7 @@ WORKSPACE_LABEL = "io.multiarch.workspace"
 class BuildSettings:
     platforms: str = "linux/amd64,linux/arm64,linux/arm/v7"
     registry: str = "localhost:5000"
-    image: str = ""  # default: the last element of the Go module's path
+    image: str = ""  # default: the binary's name, as `go build` names it
     # default: the git version (`git describe --tags --dirty --always`); several
     # comma-separated tags name the same image ("1.4.2,1.4,1,latest")
     tag: str = ""
@@ -49,7 +57,10 @@ class BuildSettings:
     # they cost a local build time and nothing reads them), buildx's default elsewhere
     attestations: str = "auto"
     context: str = "."
-    dockerfile: str = "Dockerfile"
+    # main packages, comma-separated, relative to the module: ".", "./cmd/api,./cmd/worker"
+    main: str = "."
+    # default: the module's Dockerfile, else the one shipped in the package
+    dockerfile: str = ""
     target: str = "image"
     # a buildx --output spec (type=local,dest=dist, type=oci,dest=x.tar) instead of
     # push or load
@@ -64,6 +75,8 @@ class Plan:
     revision: Revision
     builder: Builder
     references: list[str]
+    main: Main
+    dockerfile: dockerfiles.Source
     dockerfile_text: str | None = None  # set when the Dockerfile goes through stdin
     labels: dict[str, str] = field(default_factory=dict)
 
@@ -79,14 +92,22 @@ class Plan:
         return "load" if s.load else "push" if s.push else "cache"
 
 
-def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
-    """Check everything a build needs and decide how it runs; nothing is built yet."""
+def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
+    """Check everything a build needs and decide how it runs, one plan per main package;
+    nothing is built yet."""
     s = settings
     context = Path(s.context).resolve()
     targets = platforms.parse(s.platforms)
     if s.load and s.push and not s.output:
         raise UserError("--load and pushing exclude each other", "add --no-push to --load")
     layout = workspace.resolve(context, environ)
+    chosen_mains = main_packages.parse(s.main, context, layout.module.path)
+    if s.image and len(chosen_mains) > 1:
+        raise UserError(
+            f"--image names one image, but build.main names {len(chosen_mains)} packages",
+            "leave build.image unset: each image is named after its binary",
+        )
+    source = dockerfiles.source(context, s.dockerfile)
     registry = s.registry.rstrip("/")
     pushing = s.push and not s.load and not s.output
     if layout.others and pushing and not is_loopback(registry) and not s.allow_workspace:
@@ -107,31 +128,38 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
             f"{len(targets)} platforms at once",
             "push instead, or --load one platform",
         )
-    image = image_name(s)
     tags = tag_list(s, revision)
-    dockerfile = context / s.dockerfile
-    if not dockerfile.is_file():
-        raise UserError(f"no Dockerfile at {dockerfile}", "set build.dockerfile")
-    text = dockerfile.read_text()
-    inserted = layout.insert_stage(text)
-    return Plan(
-        settings=s,
-        platforms=targets,
-        layout=layout,
-        revision=revision,
-        builder=chosen,
-        references=[f"{registry}/{image}:{tag}" for tag in tags],
-        dockerfile_text=inserted if inserted != text else None,
-        labels=labels,
-    )
+    plans = []
+    for main in chosen_mains:
+        inserted = layout.insert_stage(source.for_binary(main.binary))
+        image = s.image or main.binary
+        plans.append(
+            Plan(
+                settings=s,
+                platforms=targets,
+                layout=layout,
+                revision=revision,
+                builder=chosen,
+                references=[f"{registry}/{image}:{tag}" for tag in tags],
+                main=main,
+                dockerfile=source,
+                # the file as it is on disk, unless it is filled in or has none
+                dockerfile_text=None if inserted == source.text and source.path else inserted,
+                labels=labels,
+            )
+        )
+    return plans
+
+
+def image_names(settings: BuildSettings) -> list[str]:
+    """The images' names, one per main package: as set, else each binary's name."""
+    chosen = main_packages.of_module(settings.main, Path(settings.context))
+    return [settings.image or main.binary for main in chosen]
 
 
 def image_name(settings: BuildSettings) -> str:
-    """The image's name: as set, else the last element of the Go module's path."""
-    if settings.image:
-        return settings.image
-    module = workspace.parse_mod(Path(settings.context) / "go.mod").module
-    return module.rstrip("/").rsplit("/", 1)[-1]
+    """The image of the first main package (the one `invoke smoke` tests)."""
+    return image_names(settings)[0]
 
 
 def tag_list(settings: BuildSettings, revision: Revision) -> list[str]:
@@ -165,20 +193,27 @@ def attestation_flags(settings: BuildSettings, registry: str) -> list[str]:
     raise UserError(f"unknown attestations setting {mode!r}", "use auto, on or off")
 
 
-def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> list[str]:
-    """The `docker buildx build` command line for a plan."""
-    s, rev = p.settings, p.revision
-    args = ["docker", "buildx", "build", *p.builder.flags()]
-    args += ["--platform", platforms.join(p.platforms), "--target", s.target]
-    args += ["-f", "-" if p.dockerfile_text is not None else str(Path(s.context) / s.dockerfile)]
-    build_args = {
+def build_args(p: Plan) -> dict[str, str]:
+    """The build args of the Dockerfile contract (README), for one main package."""
+    rev = p.revision
+    return {
         "VERSION": rev.version,
         "REVISION": rev.commit,
         "CREATED": rev.created,
         "SOURCE": rev.source,
         **p.layout.build_args(),
+        "MAIN": p.main.package,
+        "BINARY": p.main.binary,
     }
-    for key, value in build_args.items():
+
+
+def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> list[str]:
+    """The `docker buildx build` command line for a plan."""
+    s = p.settings
+    args = ["docker", "buildx", "build", *p.builder.flags()]
+    args += ["--platform", platforms.join(p.platforms), "--target", s.target]
+    args += ["-f", "-" if p.dockerfile_text is not None else str(p.dockerfile.path)]
+    for key, value in build_args(p).items():
         args += ["--build-arg", f"{key}={value}"]
     for name, path in contexts.items():
         args += ["--build-context", f"{name}={path}"]
@@ -220,27 +255,98 @@ class Result:
     manifests: list[PlatformManifest]  # attestations left out
 
 
-def run(p: Plan, runner: Runner) -> Result | None:
-    """Run the build; None in a dry run."""
-    if p.dockerfile_text is not None:
+def run(plans: list[Plan], runner: Runner) -> list[Result]:
+    """Run the build of every main package at once; [] in a dry run."""
+    first = plans[0]
+    if first.layout.stage_lines():
         say("[dim]the workspace stage gets:[/]")
-        for line in p.layout.stage_lines():
+        for line in first.layout.stage_lines():
             say(f"[dim]  {line}[/]")
-    with p.layout.contexts() as contexts, tempfile.TemporaryDirectory() as tmp:
+    with first.layout.contexts() as contexts, tempfile.TemporaryDirectory() as tmp:
         metadata = Path(tmp) / "metadata.json"
-        argv = command(p, contexts, metadata)
-        runner.run(
-            argv,
-            input=p.dockerfile_text,
-            hint="the build's own output above says why",
-        )
+        if len(plans) == 1:
+            argv, text = command(first, contexts, metadata), first.dockerfile_text
+        else:
+            definition = Path(tmp) / "bake.json"
+            targets = bake_targets(plans)
+            for name, p in targets.items():
+                to = p.settings.output if p.output == "output" else " ".join(p.references)
+                say(f"[dim]bake target {name}: {p.main.package} -> {to}[/]")
+            definition.write_text(json.dumps(bake_definition(targets, contexts), indent=2))
+            argv, text = bake_command(first, definition, metadata), None
+        runner.run(argv, input=text, hint="the build's own output above says why")
         if runner.dry:
-            return None
+            return []
         written = json.loads(metadata.read_text()) if metadata.exists() else {}
-        digest = written.get("containerimage.digest", "")
-    if p.output != "push":
-        return Result(p.reference, digest, [])
-    return Result(p.reference, digest, pushed_manifests(runner, p.reference))
+    if len(plans) == 1:
+        written = {"": written}
+        targets = {"": first}
+    results = []
+    for name, p in targets.items():
+        digest = written.get(name, {}).get("containerimage.digest", "")
+        pushed = pushed_manifests(runner, p.reference) if p.output == "push" else []
+        results.append(Result(p.reference, digest, pushed))
+    return results
+
+
+def bake_targets(plans: list[Plan]) -> dict[str, Plan]:
+    """The plans by bake target name: the binary's name in the characters bake allows."""
+    targets: dict[str, Plan] = {}
+    for p in plans:
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", p.main.binary)
+        while name in targets:
+            name += "_"
+        targets[name] = p
+    return targets
+
+
+def bake_definition(targets: dict[str, Plan], contexts: dict[str, Path]) -> dict:
+    """A bake file (JSON) with one target per main package, each what `command` gives
+    `docker buildx build` for it: the same args, labels, tags, contexts and output."""
+    definition: dict = {"group": {"default": {"targets": list(targets)}}, "target": {}}
+    for name, p in targets.items():
+        s = p.settings
+        target = {
+            "context": str(s.context),
+            "target": s.target,
+            "platforms": [str(one) for one in p.platforms],
+            "args": build_args(p),
+            "labels": p.labels,
+            "tags": p.references,
+            "contexts": {key: str(path) for key, path in contexts.items()},
+            "no-cache": s.no_cache,
+            "output": {
+                "push": ["type=registry"],
+                "load": ["type=docker"],
+                "cache": ["type=cacheonly"],
+                "output": [s.output],
+            }[p.output],
+        }
+        if p.dockerfile_text is not None:
+            target["dockerfile-inline"] = p.dockerfile_text
+        else:
+            target["dockerfile"] = str(p.dockerfile.path)
+        definition["target"][name] = target
+    return _bake_escaped(definition)
+
+
+def _bake_escaped(value):
+    """Bake interpolates ${...} and %{...} in every string (HCL's JSON syntax): $${ and
+    %%{ keep them as they are, for the Dockerfile's own variables."""
+    if isinstance(value, str):
+        return value.replace("${", "$${").replace("%{", "%%{")
+    if isinstance(value, list):
+        return [_bake_escaped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _bake_escaped(v) for k, v in value.items()}
+    return value
+
+
+def bake_command(p: Plan, definition: Path, metadata_file: Path) -> list[str]:
+    """The `docker buildx bake` command line for a definition of several main packages."""
+    args = ["docker", "buildx", "bake", *p.builder.flags(), "-f", str(definition)]
+    args += attestation_flags(p.settings, p.settings.registry)
+    return [*args, "--metadata-file", str(metadata_file)]
 
 
 def pushed_manifests(runner: Runner, reference: str) -> list[PlatformManifest]:

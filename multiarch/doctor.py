@@ -38,7 +38,7 @@ class Setup:
 
     platforms: list[Platform]
     registry: RegistrySettings
-    dockerfile: Path
+    dockerfile: str  # the text of the Dockerfile builds use
     checkout: Path
     binfmt_root: Path = binfmt.ROOT
 
@@ -131,7 +131,7 @@ def registry_check(settings: RegistrySettings, runner: Runner | None) -> Check:
 
 def base_images(setup: Setup) -> list[str]:
     """The images the Dockerfile builds FROM, and the registry's image."""
-    refs = from_images(setup.dockerfile.read_text()) if setup.dockerfile.is_file() else []
+    refs = from_images(setup.dockerfile)
     return [*refs, *([setup.registry.image] if setup.registry.image not in refs else [])]
 
 

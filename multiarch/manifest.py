@@ -36,20 +36,24 @@ def suffixed(tag: str, platform: Platform) -> str:
     return f"{tag}-{platform.slug}"
 
 
-def per_platform(p: Plan) -> list[Plan]:
-    """The plan as one plan per platform, each pushed under its suffixed tags."""
+def for_platform(plans: list[Plan], target: Platform) -> list[Plan]:
+    """The plans (one per main package) for one platform, pushed under suffixed tags."""
     return [
         dataclasses.replace(
             p, platforms=[target], references=[suffixed(ref, target) for ref in p.references]
         )
-        for target in p.platforms
+        for p in plans
     ]
 
 
-def build_each(p: Plan, runner: Runner) -> list[Result]:
-    """Build and push each platform of the plan on its own; [] in a dry run."""
-    results = [builds.run(one, runner) for one in per_platform(p)]
-    return [r for r in results if r is not None]
+def build_each(plans: list[Plan], runner: Runner) -> list[tuple[Platform, Result]]:
+    """Build and push each platform on its own, every main package of it in one build;
+    [] in a dry run."""
+    return [
+        (target, result)
+        for target in plans[0].platforms
+        for result in builds.run(for_platform(plans, target), runner)
+    ]
 
 
 @dataclass(frozen=True)
@@ -59,13 +63,13 @@ class Input:
     digest: str
 
 
-def target(settings: BuildSettings) -> tuple[str, list[str]]:
-    """The repository (REGISTRY/IMAGE) and the tags to join, defaulted as `invoke build`
-    defaults them: the module's name, and the git version."""
+def target(settings: BuildSettings) -> tuple[list[str], list[str]]:
+    """The repositories (REGISTRY/IMAGE, one per main package) and the tags to join,
+    defaulted as `invoke build` defaults them: each binary's name, and the git version."""
     context = Path(settings.context)
-    image = builds.image_name(settings)
     tags = builds.tag_list(settings, describe(context, quiet=bool(settings.tag)))
-    return f"{settings.registry.rstrip('/')}/{image}", tags
+    registry = settings.registry.rstrip("/")
+    return [f"{registry}/{image}" for image in builds.image_names(settings)], tags
 
 
 def inputs(runner: Runner, repository: str, tag: str, targets: list[Platform]) -> list[Input]:

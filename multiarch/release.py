@@ -7,7 +7,9 @@ release is exactly the tagged commit. HEAD must carry a version tag; when it car
 several (v2.0.0-rc.1 promoted to v2.0.0), the highest one is released. No other module
 of a go.work may come along: local checkouts are not part of the tag.
 
-The archive is written before anything is pushed, so a failure leaves nothing public.
+With several main packages (build.main) each image is released the same way, all
+built together. The archives are written before anything is pushed, so a failure
+leaves nothing public.
 It is the OCI image layout in a tar, with every platform, named after the release's
 first reference: `docker load -i` (containerd image store) and `skopeo copy
 oci-archive:FILE ...` read it. A checksum file beside it checks with `sha256sum -c`. It
@@ -35,7 +37,7 @@ from .errors import UserError
 from .registry import RegistrySettings
 from .registry_api import PlatformManifest
 from .semver import Version
-from .version import describe, tags_at_head, untracked_files
+from .version import describe, tags_at_head, untracked_files, untracked_root
 
 ARCHIVE_SUFFIX = ".oci.tar"
 # What the multiarch package leaves in the temporary directory while it works (go.work
@@ -54,8 +56,12 @@ class Release:
     checksum: Path
 
 
-def version_at_head(context: Path) -> Version:
-    """The version HEAD is tagged with; UserError when the tree is not exactly that commit."""
+def version_at_head(context: Path, dist: Path | None = None) -> Version:
+    """The version HEAD is tagged with; UserError when the tree is not exactly that commit.
+
+    Untracked files of the tasks' own do not count: what they write into `dist`, and the
+    bytecode Python leaves beside tasks.py (`__pycache__`); no Go build reads either.
+    """
     revision = describe(context, quiet=True)
     if revision.commit == "unknown":
         raise UserError(
@@ -67,7 +73,14 @@ def version_at_head(context: Path) -> Version:
             "the working tree has uncommitted changes",
             "commit or stash them: a release is exactly the tagged commit",
         )
-    untracked = untracked_files(context)
+    outputs = dist.resolve() if dist is not None else None
+    root = untracked_root(context)
+    untracked = [
+        f
+        for f in untracked_files(context)
+        if "__pycache__" not in Path(f).parts
+        and not (outputs and root and outputs in (root / f).resolve().parents)
+    ]
     if untracked:
         shown = ", ".join(untracked[:3]) + (", …" if len(untracked) > 3 else "")
         raise UserError(
@@ -88,10 +101,10 @@ def release(
     registry_settings: RegistrySettings,
     runner: Runner,
     environ: Mapping[str, str],
-) -> Release | None:
-    """Check, export the OCI archive, then push every tag; None in a dry run."""
+) -> list[Release]:
+    """Check, export the OCI archives, then push every tag; [] in a dry run."""
     context = Path(base.context).resolve()
-    version = version_at_head(context)
+    version = version_at_head(context, dist)
     others = workspace.resolve(context, environ).others
     if others:
         names = ", ".join(m.path or m.rel for m in others)
@@ -104,39 +117,50 @@ def release(
     settings = dataclasses.replace(
         base, tag=",".join(tags), push=True, load=False, output="", target="image"
     )
-    push = builds.plan(settings, runner, environ)
     # the binary and the labels say which tag is released, whatever `git describe` picks
-    push = dataclasses.replace(
-        push, revision=dataclasses.replace(push.revision, version=version.tag)
-    )
-    builds.ensure_registry(push, registry_settings, runner)
+    pushes = [
+        dataclasses.replace(p, revision=dataclasses.replace(p.revision, version=version.tag))
+        for p in builds.plan(settings, runner, environ)
+    ]
+    builds.ensure_registry(pushes[0], registry_settings, runner)
 
-    name = push.reference.rsplit("/", 1)[-1].rsplit(":", 1)[0]
-    archive = dist.resolve() / f"{name}-{version}{ARCHIVE_SUFFIX}"
+    archives = []
+    for push in pushes:
+        name = push.reference.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+        archives.append(dist.resolve() / f"{name}-{version}{ARCHIVE_SUFFIX}")
     # written under another name first: an interrupted export leaves no truncated archive
-    partial = archive.with_name(archive.name + ".partial")
-    export = dataclasses.replace(
-        push,
-        settings=dataclasses.replace(push.settings, push=False, output=f"type=oci,dest={partial}"),
-        references=[push.reference],
-    )
-    checksum = archive.with_name(archive.name + ".sha256")
+    partials = [a.with_name(a.name + ".partial") for a in archives]
+    exports = [
+        dataclasses.replace(
+            push,
+            settings=dataclasses.replace(
+                push.settings, push=False, output=f"type=oci,dest={partial}"
+            ),
+            references=[push.reference],
+        )
+        for push, partial in zip(pushes, partials, strict=True)
+    ]
+    checksums = [a.with_name(a.name + ".sha256") for a in archives]
     if not runner.dry:
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        checksum.unlink(missing_ok=True)  # never beside an archive it does not describe
+        dist.resolve().mkdir(parents=True, exist_ok=True)
+        for checksum in checksums:
+            checksum.unlink(missing_ok=True)  # never beside an archive it does not describe
     try:
-        builds.run(export, runner)
+        builds.run(exports, runner)
     except (UserError, KeyboardInterrupt):
-        partial.unlink(missing_ok=True)  # failed or interrupted: no half archive stays
+        for partial in partials:
+            partial.unlink(missing_ok=True)  # failed or interrupted: no half archive stays
         raise
     if not runner.dry:
-        partial.replace(archive)
-        write_checksum(archive, checksum)
+        for partial, archive, checksum in zip(partials, archives, checksums, strict=True):
+            partial.replace(archive)
+            write_checksum(archive, checksum)
 
-    pushed = builds.run(push, runner)
-    if pushed is None:
-        return None
-    return Release(version, push.references, pushed.digest, pushed.manifests, archive, checksum)
+    pushed = builds.run(pushes, runner)
+    return [
+        Release(version, push.references, done.digest, done.manifests, archive, checksum)
+        for push, done, archive, checksum in zip(pushes, pushed, archives, checksums, strict=True)
+    ]
 
 
 def write_checksum(path: Path, checksum: Path) -> None:

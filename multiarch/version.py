@@ -1,4 +1,9 @@
-"""What git says about a checkout: the version, commit and state an image is labelled with."""
+"""What git says about a checkout: the version, commit and state an image is labelled with.
+
+A module in a subdirectory of its repository (sub/dir/go.mod) is versioned as Go versions
+it: by tags sub/dir/vX.Y.Z. Its version comes from those tags alone, without the prefix;
+a module at the repository's root ignores such tags of its nested modules.
+"""
 
 from __future__ import annotations
 
@@ -60,23 +65,32 @@ def describe(path: Path, quiet: bool = False) -> Revision:
         return Revision("dev", "unknown", False, now(), "")
     head = repo.head.commit
     dirty = repo.is_dirty(untracked_files=False)
+    prefix = tag_prefix(repo, path)
+    # only this module's tags: sub/dir/v* for a nested module, none of those at the root
+    match = ["--match", f"{prefix}v[0-9]*"] if prefix else ["--exclude", "*/v[0-9]*"]
     created = (
         now()
         if dirty
         else head.committed_datetime.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     )
     try:
-        tag = repo.git.describe("--tags", "--exact-match", "HEAD")
+        tag = repo.git.describe("--tags", *match, "--exact-match", "HEAD")
     except _git().GitCommandError:
         tag = ""
     return Revision(
-        version=repo.git.describe("--tags", "--dirty", "--always"),
+        version=repo.git.describe("--tags", *match, "--dirty", "--always").removeprefix(prefix),
         commit=head.hexsha,
         dirty=dirty,
         created=created,
         source=_public_url(repo),
-        tag=tag,
+        tag=tag.removeprefix(prefix),
     )
+
+
+def tag_prefix(repo, path: Path) -> str:
+    """The tag prefix of the module at path: sub/dir/ for sub/dir, "" at the root."""
+    rel = Path(path).resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
+    return "" if rel == "." else f"{rel}/"
 
 
 def commit_state(path: Path) -> tuple[str, bool | None]:
@@ -88,14 +102,28 @@ def commit_state(path: Path) -> tuple[str, bool | None]:
 
 
 def untracked_files(path: Path) -> list[str]:
-    """Files in the checkout that git neither tracks nor ignores."""
+    """Files in the checkout that git neither tracks nor ignores, relative to
+    untracked_root(path)."""
     repo = _repo(path)
     return repo.untracked_files if repo is not None else []
 
 
-def tags_at_head(path: Path) -> list[str]:
+def untracked_root(path: Path) -> Path | None:
+    """The checkout's top directory, which untracked_files are relative to."""
     repo = _repo(path)
-    return repo.git.tag("--points-at", "HEAD").split() if repo is not None else []
+    return Path(repo.working_tree_dir) if repo is not None else None
+
+
+def tags_at_head(path: Path) -> list[str]:
+    """The module's tags at HEAD, without a nested module's sub/dir/ prefix."""
+    repo = _repo(path)
+    if repo is None:
+        return []
+    prefix = tag_prefix(repo, path)
+    tags = repo.git.tag("--points-at", "HEAD").split()
+    if prefix:
+        return [t.removeprefix(prefix) for t in tags if t.startswith(prefix)]
+    return [t for t in tags if "/" not in t]
 
 
 def _public_url(repo) -> str:

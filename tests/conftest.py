@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port, need, sh
+from tests.helpers import REPO, free_port, need, sh
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +50,20 @@ def registry_env(docker_daemon):
 @pytest.fixture(scope="module")
 def module_registry(docker_daemon):
     yield from own_registry()
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory) -> Path:
+    """multiarch as a user installs it: the wheel built from this checkout, installed with
+    pip into a fresh venv of its own (dependencies from the package index). The venv's
+    bin/ directory, which holds `invoke`."""
+    where = tmp_path_factory.mktemp("wheel")
+    built = sh(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(where),
+               str(REPO), check=False)  # fmt: skip
+    need(built.returncode == 0, f"a wheel build (pip wheel: {built.stderr[-300:]})")
+    (wheel,) = where.glob("multiarch-*.whl")
+    venv = where / "venv"
+    sh(sys.executable, "-m", "venv", str(venv))
+    pip = sh(str(venv / "bin" / "pip"), "install", "-q", str(wheel), check=False)
+    need(pip.returncode == 0, f"the package's dependencies from PyPI ({pip.stderr[-300:]})")
+    return venv / "bin"

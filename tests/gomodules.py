@@ -75,3 +75,37 @@ def commit_of(where: Path) -> str:
 def in_repo(reg, where: Path, *args: str, env: dict | None = None):
     """Run invoke on the module at `where`, with the registry `reg` of the test's own."""
     return invoke(*args, env={**reg["env"], "INVOKE_BUILD_CONTEXT": str(where), **(env or {})})
+
+
+# A Go repository that uses the tasks: tasks.py as the README shows it, nothing else.
+TASKS_PY = """from pathlib import Path
+
+from multiarch.tasks import namespace
+
+ns = namespace(root=Path(__file__).parent)
+"""
+
+
+def program(name_expr: str = "filepath.Base(os.Args[0])", imports=(), says: str = '""') -> str:
+    """A main package printing "NAME VERSION (commit COMMIT) on OS/ARCH: SAYS", as hellorld
+    does (GOARM left out: the platform's arch is enough here)."""
+    more = "".join(f'\t"{i}"\n' for i in imports)
+    return (
+        'package main\n\nimport (\n\t"fmt"\n\t"os"\n\t"path/filepath"\n\t"runtime"\n'
+        f'{more})\n\nvar (\n\tversion = "dev"\n\tcommit  = "unknown"\n)\n\n'
+        "func main() {\n"
+        f'\tfmt.Printf("%s %s (commit %s) on %s/%s: %s\\n", {name_expr}, version, commit,\n'
+        f"\t\truntime.GOOS, runtime.GOARCH, {says})\n}}\n"
+    )
+
+
+def go_repo(where: Path, files: dict[str, str], *tags: str) -> Path:
+    """A git repository of Go files (paths relative to where) and the three-line tasks.py,
+    committed, with `tags` at HEAD; no Dockerfile, no .dockerignore."""
+    for name, text in {**files, "tasks.py": TASKS_PY}.items():
+        (where / name).parent.mkdir(parents=True, exist_ok=True)
+        (where / name).write_text(text)
+    git_commit(where)
+    for tag in tags:
+        sh("git", "tag", tag, cwd=where)
+    return where

@@ -2,8 +2,14 @@
 
 A repository's tasks.py needs only:
 
+    from pathlib import Path
+
     from multiarch.tasks import namespace
-    ns = namespace()
+
+    ns = namespace(root=Path(__file__).parent)
+
+The tasks then work on the Go module at that root, or on a nested module (sub/dir/go.mod)
+when invoke runs in or below its directory.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from invoke import Collection
 
 from . import manifest, registry
 from .build import build
+from .dockerfile import write as dockerfile
 from .doctor import doctor
 from .release import bin_, clean, release
 from .smoke import smoke
@@ -38,7 +45,8 @@ DEFAULTS = {
         "no_cache": False,
         "allow_workspace": False,
         "attestations": "auto",
-        "dockerfile": "Dockerfile",
+        "main": ".",  # main packages, comma-separated: one image each
+        "dockerfile": "",  # default: the module's Dockerfile, else multiarch's own
         "target": "image",
     },
     "smoke": {
@@ -64,6 +72,7 @@ def namespace(root: Path | None = None) -> Collection:
     ns = Collection()
     ns.add_collection(registry.collection)
     ns.add_task(build)
+    ns.add_task(dockerfile)
     ns.add_task(smoke)
     ns.add_task(doctor)
     ns.add_task(bin_)
@@ -71,5 +80,14 @@ def namespace(root: Path | None = None) -> Collection:
     ns.add_task(release)
     ns.add_task(clean)
     ns.configure(DEFAULTS)
-    ns.configure({"build": {"context": str(root or Path.cwd())}})
+    ns.configure({"build": {"context": str(module_here(root or Path.cwd()))}})
     return ns
+
+
+def module_here(root: Path) -> Path:
+    """The Go module the go command would use from the current directory, if that is at or
+    below `root` (a nested module: sub/dir/go.mod); else `root`."""
+    root, here = root.resolve(), Path.cwd().resolve()
+    if here != root and root not in here.parents:
+        return root
+    return next((d for d in (here, *here.parents) if (d / "go.mod").is_file()), root)

@@ -17,7 +17,9 @@ BUILD_HELP = {
     "platforms": "comma-separated os/arch[/variant] (default linux/amd64,linux/arm64,linux/arm/v7)",
     "registry": "registry host[:port] to push to (default localhost:5000, the local "
     "registry, started if need be)",
-    "image": "image name (default: the last element of the Go module path)",
+    "image": "image name (default: the binary's name, as `go build` names it)",
+    "main": "main packages to build, comma-separated, relative to the module: one image "
+    "each (default ., config build.main; e.g. ./cmd/api,./cmd/worker)",
     "tag": "image tag (default: git describe --tags --dirty --always)",
     "builder": "buildx builder (default: the default builder if it can push "
     "multi-platform images, else a docker-container builder 'multiarch')",
@@ -42,6 +44,7 @@ def build(
     platforms=None,
     registry=None,
     image=None,
+    main=None,
     tag=None,
     builder=None,
     push=True,
@@ -50,7 +53,9 @@ def build(
     allow_workspace=False,
     attestations=None,
 ):
-    """Build the module for several platforms with buildx and push one image index.
+    """Build the module's main packages for several platforms and push an image index each.
+
+    Several main packages (--main ./cmd/api,./cmd/worker) build in one `buildx bake`.
 
     A go.work around the module (GOWORK as the go command reads it) brings its other
     modules into the build as named build contexts; the image records them in labels.
@@ -60,6 +65,7 @@ def build(
         platforms=platforms,
         registry=registry,
         image=image,
+        main=main,
         tag=tag,
         builder=builder,
         # a switch left at its default leaves the configured value in force
@@ -70,10 +76,9 @@ def build(
         attestations=attestations,
     )
     run = runner(c)
-    plan = builds.plan(settings, run, os.environ)
-    builds.ensure_registry(plan, local_registry(c).settings, run)
-    result = builds.run(plan, run)
-    if result is not None:
+    plans = builds.plan(settings, run, os.environ)
+    builds.ensure_registry(plans[0], local_registry(c).settings, run)
+    for result in builds.run(plans, run):
         show(result)
 
 

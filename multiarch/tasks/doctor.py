@@ -8,6 +8,7 @@ from invoke import task
 from rich.markup import escape
 from rich.table import Table
 
+from .. import dockerfile as dockerfiles
 from .. import doctor as doctors
 from .. import platforms as platform_list
 from ..command import results, say
@@ -29,7 +30,7 @@ def doctor(c, platforms=None):
     setup = doctors.Setup(
         platforms=platform_list.parse(platforms or build["platforms"]),
         registry=local_registry(c).settings,
-        dockerfile=context / build["dockerfile"],
+        dockerfile=dockerfiles.source(context, build["dockerfile"]).text,
         checkout=context,
         binfmt_root=Path(options(c, "doctor")["binfmt_root"]),
     )

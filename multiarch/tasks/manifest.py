@@ -20,7 +20,8 @@ COMMON_HELP = {
     "(default: git describe --tags --dirty --always)",
     "platforms": "comma-separated os/arch[/variant] (default: build.platforms)",
     "registry": "registry host[:port] (default: build.registry)",
-    "image": "image name (default: the last element of the Go module path)",
+    "image": BUILD_HELP["image"],
+    "main": BUILD_HELP["main"],
 }
 
 
@@ -32,7 +33,7 @@ COMMON_HELP = {
     },
 )
 @at_the_edge
-def build_each(c, tag=None, platforms=None, registry=None, image=None, builder=None,
+def build_each(c, tag=None, platforms=None, registry=None, image=None, main=None, builder=None,
                no_cache=False, allow_workspace=False, attestations=None):  # fmt: skip
     """Build and push one image per platform, tagged TAG-<os>-<arch>[-<variant>].
 
@@ -45,6 +46,7 @@ def build_each(c, tag=None, platforms=None, registry=None, image=None, builder=N
         platforms=platforms,
         registry=registry,
         image=image,
+        main=main,
         builder=builder,
         no_cache=True if no_cache else None,
         allow_workspace=True if allow_workspace else None,
@@ -53,41 +55,44 @@ def build_each(c, tag=None, platforms=None, registry=None, image=None, builder=N
         load=False,
     )
     run = runner(c)
-    plan = builds.plan(settings, run, os.environ)
-    builds.ensure_registry(plan, local_registry(c).settings, run)
-    pushed = manifests.build_each(plan, run)
+    plans = builds.plan(settings, run, os.environ)
+    builds.ensure_registry(plans[0], local_registry(c).settings, run)
+    pushed = manifests.build_each(plans, run)
     if pushed:
         table = Table("platform", "image", "digest")
-        for one, result in zip(plan.platforms, pushed, strict=True):
+        for one, result in pushed:
             table.add_row(str(one), result.reference, result.digest)
         results.print(table)
 
 
 @task(default=True, help=COMMON_HELP)
 @at_the_edge
-def create(c, tag=None, platforms=None, registry=None, image=None):
+def create(c, tag=None, platforms=None, registry=None, image=None, main=None):
     """Join the per-platform images TAG-<os>-<arch>[-<variant>] into the multi-platform TAG.
 
     Refuses, before writing anything, when an input is missing or holds another
     platform than its tag names. Runs `docker buildx imagetools create` on the checked
     digests: manifests only, no layers copied.
     """
-    settings = build_settings(c, tag=tag, platforms=platforms, registry=registry, image=image)
+    settings = build_settings(
+        c, tag=tag, platforms=platforms, registry=registry, image=image, main=main
+    )
     run = runner(c)
-    repository, tags = manifests.target(settings)
+    repositories, tags = manifests.target(settings)
     targets = platform_list.parse(settings.platforms)
-    found = manifests.inputs(run, repository, tags[0], targets)
-    joined = manifests.join(run, repository, tags, found)
-    if run.dry:
-        return
-    out = results
-    for tag_ in tags:
-        out.print(f"image: {repository}:{tag_}")
-    table = Table("platform", "manifest digest", "from")
-    by_digest = {i.digest: i.reference for i in found}
-    for m in joined:
-        table.add_row(m.platform, m.digest, by_digest.get(m.digest, ""))
-    results.print(table)
+    # every input of every image checked before any tag is written
+    found = {r: manifests.inputs(run, r, tags[0], targets) for r in repositories}
+    for repository, inputs in found.items():
+        joined = manifests.join(run, repository, tags, inputs)
+        if run.dry:
+            continue
+        for tag_ in tags:
+            results.print(f"image: {repository}:{tag_}")
+        table = Table("platform", "manifest digest", "from")
+        by_digest = {i.digest: i.reference for i in inputs}
+        for m in joined:
+            table.add_row(m.platform, m.digest, by_digest.get(m.digest, ""))
+        results.print(table)
 
 
 collection = Collection("manifest", create, build_each)

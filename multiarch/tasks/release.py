@@ -38,12 +38,13 @@ def shown(path: Path) -> str:
         "platforms": "comma-separated os/arch[/variant] (default linux/amd64,linux/arm64,"
         "linux/arm/v7,windows/amd64; config bin.platforms)",
         "dist": DIST_HELP,
+        "main": BUILD_HELP["main"],
         "builder": BUILD_HELP["builder"],
         "no-cache": BUILD_HELP["no-cache"],
     },
 )
 @at_the_edge
-def bin_(c, platforms=None, dist=None, builder=None, no_cache=False):
+def bin_(c, platforms=None, dist=None, main=None, builder=None, no_cache=False):
     """Cross-compile plain binaries into dist/<os>_<arch>[_<variant>]/, Windows (.exe) included.
 
     Built by the Dockerfile's `binary` stage with buildx (no Go on the host), from the
@@ -52,6 +53,7 @@ def bin_(c, platforms=None, dist=None, builder=None, no_cache=False):
     settings = build_settings(
         c,
         platforms=platforms or options(c, "bin")["platforms"],
+        main=main,
         builder=builder,
         no_cache=True if no_cache else None,
     )
@@ -68,14 +70,15 @@ def bin_(c, platforms=None, dist=None, builder=None, no_cache=False):
         "registry": "registry host[:port] to push to (default: build.registry)",
         "image": "image name, may include a namespace: owner/name (default: build.image)",
         "platforms": "comma-separated os/arch[/variant] (default: build.platforms)",
+        "main": BUILD_HELP["main"],
         "builder": BUILD_HELP["builder"],
         "attestations": BUILD_HELP["attestations"],
         "dist": DIST_HELP,
     }
 )
 @at_the_edge
-def release(c, registry=None, image=None, platforms=None, builder=None, attestations=None,
-            dist=None):  # fmt: skip
+def release(c, registry=None, image=None, platforms=None, main=None, builder=None,
+            attestations=None, dist=None):  # fmt: skip
     """Release the commit tagged vX.Y.Z: push X.Y.Z, X.Y, X and latest, and an OCI archive.
 
     Tags as docker/metadata-action does: a prerelease (v2.0.0-rc.1) gets only its own
@@ -89,22 +92,22 @@ def release(c, registry=None, image=None, platforms=None, builder=None, attestat
         registry=registry,
         image=image,
         platforms=platforms,
+        main=main,
         builder=builder,
         attestations=attestations,
     )
     run = runner(c)
-    done = releases.release(
+    made = releases.release(
         settings, dist_dir(c, dist), local_registry(c).settings, run, os.environ
     )
-    if done is None:
-        return
-    results.print(f"version:  {done.version.tag}")
-    for reference in done.references:
-        results.print(f"pushed:   {reference}")
-    results.print(f"digest:   {done.digest}")
-    results.print(f"platforms: {', '.join(m.platform for m in done.manifests)}")
-    results.print(f"archive:  {shown(done.archive)}")
-    results.print(f"checksum: {shown(done.checksum)}")
+    for done in made:
+        results.print(f"version:  {done.version.tag}")
+        for reference in done.references:
+            results.print(f"pushed:   {reference}")
+        results.print(f"digest:   {done.digest}")
+        results.print(f"platforms: {', '.join(m.platform for m in done.manifests)}")
+        results.print(f"archive:  {shown(done.archive)}")
+        results.print(f"checksum: {shown(done.checksum)}")
 
 
 @task(help={"dist": DIST_HELP})

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import build
+from multiarch import build, dockerfile, mains
 from multiarch.builder import Builder
 from multiarch.command import Runner
 from multiarch.errors import UserError
@@ -18,6 +18,7 @@ REV = Revision("v1.2.3-dirty", "a" * 40, True, "2026-01-01T00:00:00Z", "https://
 def module(where: Path, path: str = "example.com/hellorld") -> Path:
     where.mkdir(parents=True, exist_ok=True)
     (where / "go.mod").write_text(f"module {path}\n\ngo 1.24\n")
+    (where / "main.go").write_text("package main\n\nfunc main() {}\n")
     (where / "Dockerfile").write_text("FROM scratch AS workspace\nFROM scratch AS image\n")
     return where
 
@@ -25,8 +26,8 @@ def module(where: Path, path: str = "example.com/hellorld") -> Path:
 def make_plan(context: Path, environ=None, **settings) -> build.Plan:
     s = build.BuildSettings(context=str(context), **settings)
     layout = resolve(context, {"GOWORK": "off"} if environ is None else environ)
-    text = (context / "Dockerfile").read_text()
-    inserted = layout.insert_stage(text)
+    source = dockerfile.source(context, s.dockerfile)
+    inserted = layout.insert_stage(source.text)
     return build.Plan(
         settings=s,
         platforms=parse(s.platforms),
@@ -34,7 +35,9 @@ def make_plan(context: Path, environ=None, **settings) -> build.Plan:
         revision=REV,
         builder=Builder("", "docker", True),
         references=[f"{s.registry}/hellorld:{t}" for t in (s.tag or "v1").split(",")],
-        dockerfile_text=inserted if inserted != text else None,
+        main=mains.Main(".", "example.com/hellorld", "hellorld"),
+        dockerfile=source,
+        dockerfile_text=inserted if inserted != source.text else None,
         labels=build.provenance_labels(layout),
     )
 
@@ -119,3 +122,80 @@ def test_load_and_push_exclude_each_other(tmp_path):
     s = build.BuildSettings(context=str(module(tmp_path / "m")), load=True)
     with pytest.raises(UserError):
         build.plan(s, Runner(), {"GOWORK": "off"})
+
+
+def cmd_layout(where: Path, module_path: str = "example.com/tool/v2") -> Path:
+    where.mkdir(parents=True)
+    (where / "go.mod").write_text(f"module {module_path}\n\ngo 1.24\n")
+    for name in ("api", "worker"):
+        (where / "cmd" / name).mkdir(parents=True)
+        (where / "cmd" / name / "main.go").write_text("package main\n\nfunc main() {}\n")
+    return where
+
+
+def test_images_are_named_after_the_binaries(tmp_path):
+    mod = cmd_layout(tmp_path / "tool")
+    (mod / "main.go").write_text("package main\n\nfunc main() {}\n")
+    names = build.image_names
+    assert names(build.BuildSettings(context=str(mod))) == ["tool"]  # /v2 skipped
+    assert names(build.BuildSettings(context=str(mod), main="./cmd/api,./cmd/worker")) == [
+        "api",
+        "worker",
+    ]
+    assert names(build.BuildSettings(context=str(mod), image="x", main="./cmd/api")) == ["x"]
+
+
+def test_one_image_name_for_several_commands_is_refused_before_docker(tmp_path):
+    mod = cmd_layout(tmp_path / "tool")
+    s = build.BuildSettings(context=str(mod), image="x", main="./cmd/api,./cmd/worker")
+    with pytest.raises(UserError) as e:
+        build.plan(s, None, {"GOWORK": "off"})  # type: ignore[arg-type]
+    assert "--image names one image" in e.value.message
+
+
+def plans_of(mod: Path, **settings) -> list[build.Plan]:
+    """What build.plan makes of a cmd/ layout, without asking Docker for the builder."""
+    s = build.BuildSettings(context=str(mod), main="./cmd/api,./cmd/worker", **settings)
+    source = dockerfile.source(mod, "")
+    layout = resolve(mod, {"GOWORK": "off"})
+    return [
+        build.Plan(
+            settings=s,
+            platforms=parse(s.platforms),
+            layout=layout,
+            revision=REV,
+            builder=Builder("", "docker", True),
+            references=[f"{s.registry}/{m.binary}:v1"],
+            main=m,
+            dockerfile=source,
+            dockerfile_text=source.for_binary(m.binary),
+        )
+        for m in mains.of_module(s.main, mod)
+    ]
+
+
+def test_several_commands_make_one_bake_definition(tmp_path):
+    mod = cmd_layout(tmp_path / "tool")
+    targets = build.bake_targets(plans_of(mod))
+    definition = build.bake_definition(targets, {"gomod-1-dep": tmp_path / "dep"})
+    assert definition["group"]["default"]["targets"] == ["api", "worker"]
+    api = definition["target"]["api"]
+    assert api["args"]["MAIN"] == "./cmd/api" and api["args"]["BINARY"] == "api"
+    assert api["args"]["GOWORK"] == "off" and api["args"]["REVISION"] == "a" * 40
+    assert api["tags"] == ["localhost:5000/api:v1"] and api["output"] == ["type=registry"]
+    assert api["platforms"] == ["linux/amd64", "linux/arm64", "linux/arm/v7"]
+    assert api["contexts"] == {"gomod-1-dep": str(tmp_path / "dep")}
+    # bake would expand ${...} itself: the Dockerfile's own variables are escaped
+    inline = api["dockerfile-inline"]
+    assert 'ENTRYPOINT ["/api"]' in inline and "$${GO_VERSION}" in inline
+    assert "${GO_VERSION}" not in inline.replace("$${", "")
+    worker = definition["target"]["worker"]
+    assert 'ENTRYPOINT ["/worker"]' in worker["dockerfile-inline"]
+
+
+def test_the_bake_command_carries_the_shared_flags(tmp_path):
+    first = plans_of(cmd_layout(tmp_path / "tool"))[0]
+    argv = build.bake_command(first, tmp_path / "bake.json", tmp_path / "md.json")
+    assert argv[:3] == ["docker", "buildx", "bake"]
+    assert flag_values(argv, "-f") == [str(tmp_path / "bake.json")]
+    assert "--provenance=false" in argv and "--metadata-file" in argv

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import binaries, build, manifest
+from multiarch import binaries, build, dockerfile, mains, manifest
 from multiarch.builder import Builder
 from multiarch.platforms import Platform, parse
 from multiarch.version import Revision
@@ -25,6 +25,8 @@ def plan(tmp_path: Path, **settings) -> build.Plan:
         revision=REV,
         builder=Builder("", "docker", True),
         references=[f"{s.registry}/hellorld:{t}" for t in s.tag.split(",")],
+        main=mains.Main(".", "example.com/hellorld", "hellorld"),
+        dockerfile=dockerfile.Source(tmp_path / "Dockerfile", "FROM scratch AS image\n"),
     )
 
 
@@ -35,7 +37,7 @@ def test_suffixed_tags_name_the_platform():
 
 def test_one_plan_per_platform_each_under_its_own_tags(tmp_path):
     whole = plan(tmp_path, tag="1.4.2,latest")
-    split = manifest.per_platform(whole)
+    split = [one for p in whole.platforms for one in manifest.for_platform([whole], p)]
     assert [p.platforms for p in split] == [[p] for p in whole.platforms]
     reg = "localhost:5000/hellorld"
     assert [p.references for p in split] == [

@@ -169,3 +169,14 @@ def test_clean_refuses_anything_but_a_directory_inside_the_module(tmp_path, scra
     with pytest.raises(UserError, match="only a directory inside the module"):
         release.clean(module / dist, module, Runner())
     assert (module / "go.mod").exists()
+
+
+def test_the_tasks_own_untracked_files_do_not_count(tmp_path):
+    checkout = repo(tmp_path)
+    (checkout / "__pycache__").mkdir()
+    (checkout / "__pycache__" / "tasks.cpython-311.pyc").write_bytes(b"")
+    (checkout / "out").mkdir()
+    (checkout / "out" / "app-1.0.0.oci.tar").write_text("x")
+    assert release.version_at_head(checkout, checkout / "out").tag == "v1.4.2"
+    with pytest.raises(UserError, match="untracked files"):
+        release.version_at_head(checkout)

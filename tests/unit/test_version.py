@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.version import describe
+from multiarch.version import describe, tags_at_head
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
 
@@ -44,3 +44,23 @@ def test_outside_git_is_dev(tmp_path):
 )
 def test_source_label_never_carries_credentials(tmp_path, origin, source):
     assert describe(repo(tmp_path / "r", origin)).source == source
+
+
+def test_a_nested_module_is_versioned_by_its_own_tags(tmp_path):
+    checkout = repo(tmp_path / "r")
+    nested = checkout / "sub" / "dir"
+    nested.mkdir(parents=True)
+    (nested / "go.mod").write_text("module example.com/r/sub/dir\n")
+    for argv in (["add", "."], ["commit", "-qm", "two"]):
+        subprocess.run([*GIT, *argv], cwd=checkout, check=True)
+    # only the nested module is tagged: the root module has no version of its own yet
+    subprocess.run(["git", "tag", "sub/dir/v0.3.0"], cwd=checkout, check=True)
+    root = describe(checkout)
+    assert root.version == root.commit[:7] and root.tag == ""
+    assert tags_at_head(checkout) == []
+    sub = describe(nested)
+    assert (sub.version, sub.tag) == ("v0.3.0", "v0.3.0")
+    assert tags_at_head(nested) == ["v0.3.0"]
+    subprocess.run(["git", "tag", "v1.0.0"], cwd=checkout, check=True)
+    assert describe(checkout).version == "v1.0.0" and tags_at_head(checkout) == ["v1.0.0"]
+    assert describe(nested).version == "v0.3.0"

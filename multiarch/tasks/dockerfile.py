@@ -1,0 +1,27 @@
+"""`invoke dockerfile`: the default Dockerfile and .dockerignore, written into the module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from invoke import task
+
+from .. import dockerfile as dockerfiles
+from .. import mains
+from .build import BUILD_HELP, build_settings
+from .edge import at_the_edge, runner
+
+
+@task(name="dockerfile", help={"main": BUILD_HELP["main"]})
+@at_the_edge
+def write(c, main=None):
+    """Write multiarch's default Dockerfile and a .dockerignore for Go into the module.
+
+    For customising: the tasks then use that Dockerfile. With one main package its
+    entrypoint names the binary; with several it keeps ${BINARY}, filled in per build.
+    Refuses to overwrite either file.
+    """
+    settings = build_settings(c, main=main)
+    context = Path(settings.context)
+    binaries = [m.binary for m in mains.of_module(settings.main, context)]
+    dockerfiles.write(context, binaries, runner(c).dry)
