@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import builder as builders
-from . import platforms, workspace
+from . import files, platforms, reference, workspace
 from .builder import Builder
 from .command import Runner, say
+from .config import default
 from .errors import UserError
 from .platforms import Platform
 from .registry import LocalRegistry, RegistrySettings
@@ -32,25 +33,31 @@ from .version import Revision, commit_state, describe
 WORKSPACE_LABEL = "io.multiarch.workspace"
 
 
+def _build(key: str):
+    return default("build", key)
+
+
 @dataclass(frozen=True)
 class BuildSettings:
-    platforms: str = "linux/amd64,linux/arm64,linux/arm/v7"
-    registry: str = "localhost:5000"
-    image: str = ""  # default: the last element of the Go module's path
-    # default: the git version (`git describe --tags --dirty --always`); several
-    # comma-separated tags name the same image ("1.4.2,1.4,1,latest")
-    tag: str = ""
-    builder: str = ""
-    push: bool = True
-    load: bool = False
-    no_cache: bool = False
-    allow_workspace: bool = False
+    """The build.* settings (defaults: config.DEFAULTS), and where the result goes."""
+
+    platforms: str = _build("platforms")
+    registry: str = _build("registry")
+    image: str = _build("image")  # empty: the last element of the Go module's path
+    # empty: the git version (`git describe --tags --dirty --always`, made a valid tag);
+    # several comma-separated tags name the same image ("1.4.2,1.4,1,latest")
+    tag: str = _build("tag")
+    builder: str = _build("builder")
+    push: bool = _build("push")
+    load: bool = _build("load")
+    no_cache: bool = _build("no_cache")
+    allow_workspace: bool = _build("allow_workspace")
     # "auto": no attestation manifests for a registry on this machine (see README:
     # they cost a local build time and nothing reads them), buildx's default elsewhere
-    attestations: str = "auto"
+    attestations: str = _build("attestations")
     context: str = "."
-    dockerfile: str = "Dockerfile"
-    target: str = "image"
+    dockerfile: str = _build("dockerfile")
+    target: str = _build("target")
     # a buildx --output spec (type=local,dest=dist, type=oci,dest=x.tar) instead of
     # push or load
     output: str = ""
@@ -84,6 +91,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
     s = settings
     context = Path(s.context).resolve()
     targets = platforms.parse(s.platforms)
+    check(s)
     if s.load and s.push and not s.output:
         raise UserError("--load and pushing exclude each other", "add --no-push to --load")
     layout = workspace.resolve(context, environ)
@@ -112,7 +120,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
     dockerfile = context / s.dockerfile
     if not dockerfile.is_file():
         raise UserError(f"no Dockerfile at {dockerfile}", "set build.dockerfile")
-    text = dockerfile.read_text()
+    text = files.read_text(dockerfile, "the Dockerfile")
     inserted = layout.insert_stage(text)
     return Plan(
         settings=s,
@@ -126,17 +134,33 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
     )
 
 
+def check(settings: BuildSettings) -> None:
+    """What Docker would refuse in the settings, refused first: the registry address, the
+    image name, each tag given, the attestations mode."""
+    s = settings
+    reference.check_registry(s.registry.rstrip("/"), "registry (--registry, build.registry)")
+    if s.image:
+        reference.check_name(s.image, "image name (--image, build.image)")
+    for tag in s.tag.split(",") if s.tag else []:
+        reference.check_tag(tag.strip(), "tag (--tag, build.tag)")
+    attestation_flags(s, s.registry)
+
+
 def image_name(settings: BuildSettings) -> str:
-    """The image's name: as set, else the last element of the Go module's path."""
+    """The image's name: as set, else the last element of the Go module's path (lower
+    case, as image names are)."""
     if settings.image:
         return settings.image
     module = workspace.parse_mod(Path(settings.context) / "go.mod").module
-    return module.rstrip("/").rsplit("/", 1)[-1]
+    name = module.rstrip("/").rsplit("/", 1)[-1].lower()
+    return reference.check_name(name, "the image name from the module path")
 
 
 def tag_list(settings: BuildSettings, revision: Revision) -> list[str]:
-    """The tags: as set (comma-separated), else the git version ("+" is no tag character)."""
-    return [t.strip() for t in (settings.tag or revision.version.replace("+", "-")).split(",")]
+    """The tags: as set (comma-separated), else the git version made a valid tag."""
+    if settings.tag:
+        return [t.strip() for t in settings.tag.split(",")]
+    return [reference.valid_tag(revision.version)]
 
 
 def provenance_labels(layout: workspace.Layout) -> dict[str, str]:
@@ -187,8 +211,8 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
     args += attestation_flags(s, s.registry)
     if s.no_cache:
         args.append("--no-cache")
-    for reference in p.references:
-        args += ["-t", reference]
+    for ref in p.references:
+        args += ["-t", ref]
     args += {
         "push": ["--push"],
         "load": ["--load"],
@@ -226,7 +250,10 @@ def run(p: Plan, runner: Runner) -> Result | None:
         say("[dim]the workspace stage gets:[/]")
         for line in p.layout.stage_lines():
             say(f"[dim]  {line}[/]")
-    with p.layout.contexts() as contexts, tempfile.TemporaryDirectory() as tmp:
+    with (
+        p.layout.contexts() as contexts,
+        tempfile.TemporaryDirectory(prefix="multiarch-build-") as tmp,
+    ):
         metadata = Path(tmp) / "metadata.json"
         argv = command(p, contexts, metadata)
         runner.run(

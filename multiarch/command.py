@@ -78,10 +78,14 @@ def _call(argv: Sequence[str], *, input: str | None, capture: bool):
     try:
         proc = subprocess.Popen(
             list(argv), stdin=subprocess.PIPE if input is not None else None,
-            stdout=pipe, stderr=pipe, text=True,
+            stdout=pipe, stderr=pipe, text=True, errors="replace",
         )  # fmt: skip
     except FileNotFoundError:
         raise UserError(f"{argv[0]} is not installed", "run scripts/provision.sh") from None
+    except PermissionError:
+        raise UserError(
+            f"{argv[0]} cannot be run: permission denied", f"check `ls -l $(which {argv[0]})`"
+        ) from None
     try:
         stdout, stderr = proc.communicate(input)
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import binfmt, docker
+from . import binfmt, docker, files
 from . import builder as builders
 from .command import Runner, last_line
 from .errors import UserError
@@ -131,7 +131,10 @@ def registry_check(settings: RegistrySettings, runner: Runner | None) -> Check:
 
 def base_images(setup: Setup) -> list[str]:
     """The images the Dockerfile builds FROM, and the registry's image."""
-    refs = from_images(setup.dockerfile.read_text()) if setup.dockerfile.is_file() else []
+    dockerfile = setup.dockerfile
+    refs = (
+        from_images(files.read_text(dockerfile, "the Dockerfile")) if dockerfile.is_file() else []
+    )
     return [*refs, *([setup.registry.image] if setup.registry.image not in refs else [])]
 
 

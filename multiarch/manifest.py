@@ -63,6 +63,7 @@ def target(settings: BuildSettings) -> tuple[str, list[str]]:
     """The repository (REGISTRY/IMAGE) and the tags to join, defaulted as `invoke build`
     defaults them: the module's name, and the git version."""
     context = Path(settings.context)
+    builds.check(settings)
     image = builds.image_name(settings)
     tags = builds.tag_list(settings, describe(context, quiet=bool(settings.tag)))
     return f"{settings.registry.rstrip('/')}/{image}", tags

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .command import warn
+from .command import last_line, warn
 from .errors import UserError
 
 
@@ -42,13 +42,24 @@ def _repo(path: Path):
     try:
         repo = git.Repo(path, search_parent_directories=True)
         repo.head.commit  # noqa: B018 - raises ValueError in a repository with no commit
-        return repo
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
         return None
-    except git.GitError as e:  # e.g. "dubious ownership": git itself refuses the checkout
+    except git.GitError as e:
         raise UserError(
             f"git cannot read {path}: {e}".splitlines()[0], "run git status there"
         ) from None
+    try:  # GitPython reads the files itself; git, asked, may refuse the checkout
+        repo.git.rev_parse("--git-dir")
+    except git.GitCommandError as e:
+        said = last_line(str(e.stderr).strip().strip("'"))
+        if "dubious ownership" in said:
+            raise UserError(
+                f"git refuses {repo.working_dir}: it is owned by another user (dubious "
+                "ownership), so its version cannot be read",
+                f"git config --global --add safe.directory {repo.working_dir}",
+            ) from None
+        raise UserError(f"git cannot read {path}: {said}", "run git status there") from None
+    return repo
 
 
 def describe(path: Path, quiet: bool = False) -> Revision:

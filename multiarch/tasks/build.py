@@ -9,7 +9,7 @@ from rich.table import Table
 
 from .. import build as builds
 from ..command import results
-from .edge import at_the_edge, options, runner
+from .edge import Switches, at_the_edge, options, runner
 from .registry import local_registry
 
 # Help for the options that the build tasks (build, manifest.build, bin, release) share.
@@ -23,19 +23,22 @@ BUILD_HELP = {
     "multi-platform images, else a docker-container builder 'multiarch')",
     "push": "push to the registry (default); --no-push only builds",
     "load": "load the image into the local image store instead (with --no-push)",
-    "no-cache": "build without BuildKit's cache (Go's cache mounts stay)",
+    "cache": "use BuildKit's cache (default); --no-cache builds without it (Go's cache "
+    "mounts stay)",
     "allow-workspace": "allow pushing a build of local go.work checkouts to a "
     "registry that is not on this machine",
     "attestations": "auto (none for a registry on this machine), on or off",
 }
 
 
-def build_settings(c, **flags) -> builds.BuildSettings:
-    """Build settings: Invoke configuration (build.*), overridden by the flags given."""
-    return builds.BuildSettings(**options(c, "build", **flags))
+def build_settings(c, cache: bool | None = None, **flags) -> builds.BuildSettings:
+    """Build settings: Invoke configuration (build.*), overridden by the flags given
+    (None: not given); `cache` is the flag pair --cache/--no-cache."""
+    no_cache = None if cache is None else not cache
+    return builds.BuildSettings(**options(c, "build", no_cache=no_cache, **flags))
 
 
-@task(help=BUILD_HELP)
+@task(klass=Switches, help=BUILD_HELP)
 @at_the_edge
 def build(
     c,
@@ -46,7 +49,7 @@ def build(
     builder=None,
     push=True,
     load=False,
-    no_cache=False,
+    cache=True,
     allow_workspace=False,
     attestations=None,
 ):
@@ -62,11 +65,10 @@ def build(
         image=image,
         tag=tag,
         builder=builder,
-        # a switch left at its default leaves the configured value in force
-        push=None if push else False,
-        load=True if load else None,
-        no_cache=True if no_cache else None,
-        allow_workspace=True if allow_workspace else None,
+        push=push,
+        load=load,
+        cache=cache,
+        allow_workspace=allow_workspace,
         attestations=attestations,
     )
     run = runner(c)

@@ -40,7 +40,7 @@ def test_platform_of_index_entries():
 
 def test_settings_address_and_volume():
     assert RegistrySettings().address == "127.0.0.1:5000"
-    assert RegistrySettings(bind="0.0.0.0", port=5001).address == "127.0.0.1:5001"
+    assert RegistrySettings(bind="0.0.0.0", port=5001, expose=True).address == "127.0.0.1:5001"
     assert RegistrySettings(name="r").volume_name == "r-data"
     assert RegistrySettings(volume="keep").volume_name == "keep"
 

@@ -166,6 +166,6 @@ def test_clean_in_a_dry_run_removes_nothing(tmp_path, scratch_tmp):
 @pytest.mark.parametrize("dist", [".", "..", "../elsewhere", "/usr"])
 def test_clean_refuses_anything_but_a_directory_inside_the_module(tmp_path, scratch_tmp, dist):
     module = repo(tmp_path / "mod")
-    with pytest.raises(UserError, match="only a directory inside the module"):
+    with pytest.raises(UserError, match="output goes to a directory inside the module"):
         release.clean(module / dist, module, Runner())
     assert (module / "go.mod").exists()
