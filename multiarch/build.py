@@ -16,7 +16,7 @@ from pathlib import Path
 from . import builder as builders
 from . import files, platforms, reference, workspace
 from .builder import Builder
-from .command import Runner, say
+from .command import NETWORK_TIMEOUT, Runner, say
 from .config import default
 from .errors import UserError
 from .platforms import Platform
@@ -275,5 +275,7 @@ def pushed_manifests(runner: Runner, reference: str) -> list[PlatformManifest]:
     host, repo, tag = split_reference(reference)
     if is_loopback(host):  # plain HTTP, no credentials: ask it directly, it is quicker
         return RegistryAPI(host).index(repo, tag).manifests
-    raw = runner.query(["docker", "buildx", "imagetools", "inspect", "--raw", reference])
+    raw = runner.query(
+        ["docker", "buildx", "imagetools", "inspect", "--raw", reference], timeout=NETWORK_TIMEOUT
+    )
     return platform_manifests(json.loads(raw.stdout))

@@ -24,7 +24,7 @@ from pathlib import Path
 from . import build as builds
 from . import builder, docker, platforms
 from .build import BuildSettings, Plan, Result
-from .command import Runner, last_line
+from .command import NETWORK_TIMEOUT, Runner, last_line
 from .errors import UserError
 from .platforms import Platform
 from .registry_api import INDEX_TYPES, PlatformManifest, platform_manifests
@@ -101,6 +101,7 @@ def inspect(runner: Runner, reference: str) -> dict | None:
     result = runner.query(
         ["docker", "buildx", "imagetools", "inspect", "--format", "{{json .}}", reference],
         check=False,
+        timeout=NETWORK_TIMEOUT,
     )
     if result.returncode == 0:
         return json.loads(result.stdout)

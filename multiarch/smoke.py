@@ -25,7 +25,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import binfmt, platforms
-from .command import Runner, last_line
+from .command import NETWORK_TIMEOUT, Runner, last_line
 from .config import default
 from .errors import UserError
 from .platforms import Platform
@@ -150,7 +150,9 @@ class Smoke:
         try:
             expected = self.expected or self._labelled(digest)
             self.runner.run(
-                ["docker", "pull", "-q", "--platform", str(target), image], capture=True
+                ["docker", "pull", "-q", "--platform", str(target), image],
+                capture=True,
+                timeout=NETWORK_TIMEOUT,
             )
         except UserError as e:
             raise _Failed(str(e)) from None
