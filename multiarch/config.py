@@ -83,7 +83,7 @@ def check_files(root: Path, environ: Mapping[str, str]) -> None:
             continue
         try:
             text = path.read_text(encoding="utf-8")
-            json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+            data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
         except (OSError, UnicodeDecodeError) as e:
             raise UserError(f"cannot read {path}: {e}", "fix or remove the file") from None
         except json.JSONDecodeError as e:
@@ -93,6 +93,10 @@ def check_files(root: Path, environ: Mapping[str, str]) -> None:
             where = f"{path}:{mark.line + 1}" if mark else str(path)
             what = getattr(e, "problem", None) or str(e).splitlines()[0]
             raise UserError(f"{where}: not valid YAML: {what}", HINT) from None
+        if data is not None and not isinstance(data, Mapping):
+            raise UserError(f"{path}: must hold sections (registry:, build:, ...)", HINT)
+        # what Invoke cannot even merge (a section that is not a mapping), refused here
+        _check(data or {}, lambda section, key=None, path=path: str(path))
         break  # Invoke reads only the first one it finds
     for section, keys in DEFAULTS.items():
         for key, value in keys.items():
@@ -113,8 +117,12 @@ def check(config) -> None:
 
     `config` is Invoke's Config: the error names the file or variable the bad value
     came from, and the key."""
-    for section, values in _plain(config).items():
-        where = _origin(config, section)
+    _check(_plain(config), lambda section, key=None: _origin(config, section, key))
+
+
+def _check(data: Mapping, origin) -> None:
+    for section, values in data.items():
+        where = origin(section)
         if section not in DEFAULTS:
             # Invoke's own sections (run, sudo, ...) and other task collections' are not
             # ours; one that looks like a typo of ours is
@@ -126,7 +134,7 @@ def check(config) -> None:
             raise UserError(f"{where}: {section} must hold keys, not {values!r}", HINT)
         known = DEFAULTS[section]
         for key, value in values.items():
-            where = _origin(config, section, key)
+            where = origin(section, key)
             if key not in known:
                 raise UserError(f"{where}: unknown key {section}.{key}{_mean(key, known)}", HINT)
             if not _fits(value, known[key]):
