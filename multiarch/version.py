@@ -41,24 +41,29 @@ def _repo(path: Path):
     git = _git()
     try:
         repo = git.Repo(path, search_parent_directories=True)
-        repo.head.commit  # noqa: B018 - raises ValueError in a repository with no commit
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
     except git.GitError as e:
         raise UserError(
             f"git cannot read {path}: {e}".splitlines()[0], "run git status there"
         ) from None
-    try:  # GitPython reads the files itself; git, asked, may refuse the checkout
+    try:  # GitPython reads some files itself; git, asked, may refuse the checkout
         repo.git.rev_parse("--git-dir")
     except git.GitCommandError as e:
-        said = last_line(str(e.stderr).strip().strip("'"))
+        said = str(e.stderr).strip().strip("'")
         if "dubious ownership" in said:
             raise UserError(
                 f"git refuses {repo.working_dir}: it is owned by another user (dubious "
                 "ownership), so its version cannot be read",
                 f"git config --global --add safe.directory {repo.working_dir}",
             ) from None
-        raise UserError(f"git cannot read {path}: {said}", "run git status there") from None
+        raise UserError(
+            f"git cannot read {path}: {last_line(said)}", "run git status there"
+        ) from None
+    try:
+        repo.head.commit  # noqa: B018 - raises ValueError in a repository with no commit
+    except ValueError:
+        return None
     return repo
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
 from collections.abc import Mapping
@@ -69,10 +70,14 @@ class Switches(Task):
         return args + inverse
 
     def __call__(self, c, *args, **kwargs):
-        for key in [k for k in kwargs if k.startswith("no_") and k[3:] in kwargs]:
-            if kwargs.pop(key):
-                kwargs[key[3:]] = False
+        for name in self.switches():
+            kwargs[name] = False if kwargs.pop(f"no_{name}", None) else kwargs.get(name)
         return super().__call__(c, *args, **kwargs)
+
+    def switches(self) -> list[str]:
+        """The on/off parameters: those whose default in the signature is True or False."""
+        params = inspect.signature(self.body).parameters.values()
+        return [p.name for p in params if isinstance(p.default, bool)]
 
 
 def runner(c: Context) -> Runner:

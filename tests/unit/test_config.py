@@ -130,3 +130,5 @@ def test_switches_give_both_directions_and_none_when_not_given():
 
     t(Context(), push=None, no_push=True, load=True, no_load=False, cache=None, no_cache=False)
     assert seen == {"push": False, "load": True, "cache": None}
+    t(Context(), tag="x")  # called from another task: what it does not name stays None
+    assert seen == {"push": None, "load": None, "cache": None}
