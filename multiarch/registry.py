@@ -53,7 +53,8 @@ class RegistrySettings:
             )
         if not self.ready_timeout > 0:
             raise UserError(
-                f"registry.ready_timeout must be more than 0 seconds, not {self.ready_timeout}"
+                f"registry.ready_timeout must be more than 0 seconds, not {self.ready_timeout}",
+                "give the seconds to wait for the registry's API, such as 30",
             )
         if self.volume and not NAME.fullmatch(self.volume):
             raise UserError(

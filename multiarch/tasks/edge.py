@@ -102,13 +102,13 @@ def number(value, name: str, kind=float):
     try:
         return kind(value)
     except (TypeError, ValueError, OverflowError):
-        raise UserError(f"{name} must be a number, not {value!r}") from None
+        raise UserError(f"{name} must be a number, not {value!r}", "give a number") from None
 
 
-def confirm(question: str, refusal: str) -> None:
+def confirm(question: str, refusal: str, hint: str) -> None:
     """Ask a yes/no question; without a terminal, or without a yes, refuse."""
     if not sys.stdin.isatty():
-        raise UserError(refusal)
+        raise UserError(refusal, hint)
     answer = input(f"{question} [y/N] ").strip().lower()
     if answer not in ("y", "yes"):
         raise UserError("not confirmed; nothing was changed")

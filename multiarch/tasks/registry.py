@@ -76,7 +76,8 @@ def rm(c, name=None, volume=None, purge=False, yes=False):
         volume_name = registry.settings.volume_name
         confirm(
             f"Delete volume {volume_name!r} and every image in it?",
-            f"--purge deletes volume {volume_name!r} and its images: pass --yes to confirm",
+            f"--purge deletes volume {volume_name!r} and its images",
+            "pass --yes to confirm",
         )
     registry.remove(purge=purge)
 

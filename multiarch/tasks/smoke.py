@@ -40,7 +40,10 @@ def smoke(c, image=None, platforms=None, timeout=None, build=True):
     wanted = platform_list.parse(settings["platforms"]) if settings["platforms"] else None
     seconds = number(settings["timeout"], "--timeout (smoke.timeout)")
     if not seconds > 0:
-        raise UserError(f"--timeout (smoke.timeout) must be more than 0 seconds, not {seconds:g}")
+        raise UserError(
+            f"--timeout (smoke.timeout) must be more than 0 seconds, not {seconds:g}",
+            "give the seconds each platform may run, such as 60",
+        )
     expected = None
     if build:
         host, repo, tag = split_reference(ref)
