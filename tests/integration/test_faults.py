@@ -41,7 +41,7 @@ def intact(reg) -> None:
 
 def run_until(
     args, env: dict, when: Callable[[str], bool], then: Callable[[subprocess.Popen], None]
-):  # noqa: E501
+):
     """Run invoke; when a line of its stderr satisfies `when`, do `then` to it (once).
     Returns (exit code, stderr)."""
     proc = subprocess.Popen(
@@ -208,6 +208,7 @@ def test_registry_killed_mid_push(reg, scratch):
     intact(reg)
 
 
+@pytest.mark.machine
 def test_daemon_stopping_mid_build(reg, scratch):
     machine_test("stops the Docker daemon in the middle of a build")
     pidfile = Path("/var/run/docker.pid")
