@@ -22,7 +22,7 @@ import pytest
 
 from multiarch.registry_api import RegistryAPI
 from tests.conftest import own_registry
-from tests.gomodules import GIT, hellorld_repo
+from tests.gomodules import GIT, hellorld_repo, program_image
 from tests.helpers import REPO, free_port, invoke, sh
 
 PREFIX = "h10bad-"  # what each case's registry is called: nothing of it may remain
@@ -109,6 +109,8 @@ CASES: dict[str, Case] = {
     "smoke_not_a_registry": Case(["smoke", "--no-build", "--image", "localhost:{http}/a:b"],
                                  ["not a registry"]),
     "smoke_platform_bad": Case(["smoke", "--no-build", "--platforms", "linux"], ["linux"]),
+    "smoke_output_not_utf8": Case(["smoke", "--no-build", "--image", "{garbled}"],
+                                  ["smoke test of", "failed on linux/amd64"]),
     # bin, release, clean, manifest, doctor: where they write, what they read
     "bin_dist_root": Case(["bin", "--dist", "/"], ["refusing to write to /", "inside the module"]),
     "bin_dist_outside": Case(["bin", "--dist", "../outside"], ["inside the module"]),
@@ -176,6 +178,16 @@ def services():
 
 
 @pytest.fixture(scope="module")
+def garbled(canary, tmp_path_factory) -> str:
+    """An image whose program prints bytes that are not UTF-8."""
+    main = (
+        'package main\n\nimport "os"\n\nfunc main() { os.Stdout.Write([]byte{0xff, 0xfe, 10}) }\n'
+    )
+    where = tmp_path_factory.mktemp("garbled") / "program"
+    return program_image(where, f"{canary['host']}/garbled:1", main)
+
+
+@pytest.fixture(scope="module")
 def canary(docker_daemon):
     """A registry of its own with an image pushed before any case runs."""
     for reg in own_registry():
@@ -218,7 +230,7 @@ def leftovers(name: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_bad_input_is_one_line_and_leaves_nothing(name, tmp_path, canary, services):
+def test_bad_input_is_one_line_and_leaves_nothing(name, tmp_path, canary, services, garbled):
     case = CASES[name]
     if case.nonroot and os.getuid() == 0:
         pytest.skip("root may write anywhere: this case runs as the non-root user")
@@ -235,7 +247,7 @@ def test_bad_input_is_one_line_and_leaves_nothing(name, tmp_path, canary, servic
     env = prepare(case, module, tmp_path)
     registry = f"{PREFIX}{uuid.uuid4().hex[:8]}"
     port = free_port()
-    values = {**services, "canary": canary["host"]}
+    values = {**services, "canary": canary["host"], "garbled": garbled}
     args = [a.format(**values) for a in case.args]
     before = module_state(module)
     try:

@@ -17,7 +17,8 @@ import pytest
 
 from multiarch.registry_api import RegistryAPI
 from tests.conftest import own_registry
-from tests.helpers import REPO, host_go, invoke, machine_test, need, sh
+from tests.gomodules import program_image
+from tests.helpers import REPO, invoke, machine_test, need, sh
 
 pytestmark = pytest.mark.integration
 
@@ -95,23 +96,9 @@ def scratch(tmp_path) -> Path:
 @pytest.fixture(scope="module")
 def sleeper(reg, tmp_path_factory) -> str:
     """An image whose program sleeps: the smoke test is still running it when Ctrl-C comes."""
-    go = host_go()
-    need(go is not None, "a host Go")
-    where = tmp_path_factory.mktemp("sleeper")
-    (where / "go.mod").write_text("module sleeper\n\ngo 1.22\n")
-    (where / "main.go").write_text(
-        'package main\n\nimport "time"\n\nfunc main() { time.Sleep(120 * time.Second) }\n'
-    )
-    env = {**os.environ, "CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": "amd64"}
-    sh(go, "build", "-o", "sleeper", ".", cwd=where, env=env)
-    (where / "Dockerfile").write_text(
-        'FROM scratch\nCOPY sleeper /sleeper\nENTRYPOINT ["/sleeper"]\n'
-        "LABEL org.opencontainers.image.version=v0 org.opencontainers.image.revision=0\n"
-    )
-    ref = f"{reg['host']}/sleeper:1"
-    sh("docker", "buildx", "build", "--platform", "linux/amd64", "--provenance=false",
-       "--push", "-t", ref, str(where))  # fmt: skip
-    return ref
+    main = 'package main\n\nimport "time"\n\nfunc main() { time.Sleep(120 * time.Second) }\n'
+    where = tmp_path_factory.mktemp("sleeper") / "program"
+    return program_image(where, f"{reg['host']}/sleeper:1", main)
 
 
 def test_ctrl_c_while_planning(reg, scratch, tmp_path):

@@ -132,3 +132,24 @@ def test_switches_give_both_directions_and_none_when_not_given():
     assert seen == {"push": False, "load": True, "cache": None}
     t(Context(), tag="x")  # called from another task: what it does not name stays None
     assert seen == {"push": None, "load": None, "cache": None}
+
+
+def test_an_unexpected_exception_is_one_line_with_exit_2(monkeypatch):
+    from invoke import Context
+
+    from multiarch.tasks.edge import at_the_edge
+
+    @at_the_edge
+    def broken(c):
+        raise KeyError("surprise")
+
+    monkeypatch.delenv("MULTIARCH_DEBUG", raising=False)
+    with pytest.raises(Exit) as err:
+        broken(Context(Config(overrides=DEFAULTS)))
+    assert err.value.code == 2
+    assert err.value.message == (
+        "internal error: KeyError: 'surprise', set MULTIARCH_DEBUG=1 for the traceback"
+    )
+    monkeypatch.setenv("MULTIARCH_DEBUG", "1")
+    with pytest.raises(KeyError):
+        broken(Context(Config(overrides=DEFAULTS)))
