@@ -9,14 +9,15 @@ from rich.table import Table
 
 from .. import build as builds
 from ..command import results
+from ..config import default
 from .edge import Switches, at_the_edge, options, runner
 from .registry import local_registry
 
 # Help for the options that the build tasks (build, manifest.build, bin, release) share.
 BUILD_HELP = {
-    "platforms": "comma-separated os/arch[/variant] (default linux/amd64,linux/arm64,linux/arm/v7)",
-    "registry": "registry host[:port] to push to (default localhost:5000, the local "
-    "registry, started if need be)",
+    "platforms": f"comma-separated os/arch[/variant] (default {default('build', 'platforms')})",
+    "registry": f"registry host[:port] to push to (default {default('build', 'registry')}, "
+    "the local registry, started if need be)",
     "image": "image name (default: the last element of the Go module path)",
     "tag": "image tag (default: git describe --tags --dirty --always)",
     "builder": "buildx builder (default: the default builder if it can push "

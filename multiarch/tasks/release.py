@@ -11,11 +11,15 @@ from rich.table import Table
 from .. import binaries, files
 from .. import release as releases
 from ..command import results, say
+from ..config import default
 from .build import BUILD_HELP, build_settings
 from .edge import Switches, at_the_edge, options, runner
 from .registry import local_registry
 
-DIST_HELP = "directory for binaries and archives, relative to the module (default dist)"
+DIST_HELP = (
+    f"directory for binaries and archives, relative to the module (default "
+    f"{default('dist', 'dir')}; config dist.dir)"
+)
 
 
 def dist_dir(c, dist: str | None) -> Path:
@@ -38,8 +42,8 @@ def shown(path: Path) -> str:
     klass=Switches,
     name="bin",
     help={
-        "platforms": "comma-separated os/arch[/variant] (default linux/amd64,linux/arm64,"
-        "linux/arm/v7,windows/amd64; config bin.platforms)",
+        "platforms": "comma-separated os/arch[/variant] (default "
+        f"{default('bin', 'platforms')}; config bin.platforms)",
         "dist": DIST_HELP,
         "builder": BUILD_HELP["builder"],
         "cache": BUILD_HELP["cache"],

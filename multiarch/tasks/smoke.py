@@ -10,6 +10,7 @@ from .. import build as builds
 from .. import platforms as platform_list
 from .. import smoke as smokes
 from ..command import results, say
+from ..config import default
 from ..errors import UserError
 from ..reference import check_reference
 from ..registry_api import split_reference
@@ -22,7 +23,7 @@ from .edge import at_the_edge, number, options, runner
     help={
         "image": "reference to test (default: BUILD_REGISTRY/IMAGE:e2e)",
         "platforms": "only these os/arch[/variant] (default: every platform in the index)",
-        "timeout": "seconds each platform may run (default 60)",
+        "timeout": f"seconds each platform may run (default {default('smoke', 'timeout')})",
         "build": "build and push it with `invoke build` first (default); --no-build tests "
         "what the registry holds, against the version and commit its labels name",
     }
