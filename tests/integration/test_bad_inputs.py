@@ -230,7 +230,9 @@ def leftovers(name: str) -> list[str]:
     return found.split() + vols.split()
 
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=[pytest.mark.root] * CASES[n].root) for n in CASES]
+)
 def test_bad_input_is_one_line_and_leaves_nothing(name, tmp_path, canary, services, garbled):
     case = CASES[name]
     if case.nonroot and os.getuid() == 0:

@@ -173,7 +173,12 @@ def test_ctrl_c_while_smoke_testing(reg, scratch, sleeper):
     intact(reg)
 
 
+@pytest.mark.machine
 def test_registry_killed_mid_push(reg, scratch):
+    # Seen here once: 2 s after the registry was killed, Docker 26.1.5's BuildKit panicked
+    # (nil pointer in solver.(*Job).walkProvenance) and took the whole daemon down, so
+    # this runs only where the machine may be lost.
+    machine_test("may crash the Docker daemon (a BuildKit panic seen after the kill)")
     sh("docker", "update", "--restart=no", reg["name"])  # killed means gone, here
 
     def kill(_proc):
