@@ -169,3 +169,18 @@ def test_clean_refuses_anything_but_a_directory_inside_the_module(tmp_path, scra
     with pytest.raises(UserError, match="output goes to a directory inside the module"):
         release.clean(module / dist, module, Runner())
     assert (module / "go.mod").exists()
+
+
+def test_output_directories_inside_the_module_only(tmp_path):
+    from multiarch.files import output_dir
+
+    module = tmp_path / "mod"
+    (module / "sub").mkdir(parents=True)
+    assert output_dir(module / "dist", module) == (module / "dist").resolve()
+    assert output_dir(module / "sub" / "new" / "deeper", module).name == "deeper"
+    for bad in (module, tmp_path, Path("/"), module / ".." / "x"):
+        with pytest.raises(UserError, match="inside the module"):
+            output_dir(bad, module)
+    (module / "file").write_text("x")
+    with pytest.raises(UserError, match="is not a directory"):
+        output_dir(module / "file" / "dist", module)
