@@ -28,7 +28,7 @@ DEFAULTS: dict[str, dict[str, object]] = {
         "expose": False,  # a bind beyond loopback must be confirmed: the registry has no auth
         "image": "registry:2",
         "volume": "",  # default: <name>-data
-        "ready_timeout": 30,  # seconds to wait for the API
+        "ready_timeout": 30.0,  # seconds to wait for the API (a float: INVOKE_* may say 2.5)
     },
     "build": {
         "platforms": "linux/amd64,linux/arm64,linux/arm/v7",
@@ -48,7 +48,7 @@ DEFAULTS: dict[str, dict[str, object]] = {
     "smoke": {
         "image": "",  # default: what invoke build pushes, tagged e2e
         "platforms": "",  # default: every platform in the index
-        "timeout": 60,  # seconds each platform may run
+        "timeout": 60.0,  # seconds each platform may run
     },
     "doctor": {
         # where binfmt_misc is mounted (a container may have it elsewhere)

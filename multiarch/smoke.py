@@ -31,7 +31,7 @@ from .errors import UserError
 from .platforms import Platform
 from .registry_api import RegistryAPI, split_reference
 
-DEFAULT_TIMEOUT = float(default("smoke", "timeout"))
+DEFAULT_TIMEOUT = default("smoke", "timeout")
 # What the program prints: "hellorld v1.2.3 (commit 0af8580...) on linux/arm/v7".
 LINE = re.compile(r"(?P<name>\S+) (?P<version>\S+) \(commit (?P<commit>\S+)\) on (?P<platform>\S+)")
 VERSION_LABEL = "org.opencontainers.image.version"

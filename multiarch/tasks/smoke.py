@@ -23,7 +23,7 @@ from .edge import at_the_edge, number, options, runner
     help={
         "image": "reference to test (default: BUILD_REGISTRY/IMAGE:e2e)",
         "platforms": "only these os/arch[/variant] (default: every platform in the index)",
-        "timeout": f"seconds each platform may run (default {default('smoke', 'timeout')})",
+        "timeout": f"seconds each platform may run (default {default('smoke', 'timeout'):g})",
         "build": "build and push it with `invoke build` first (default); --no-build tests "
         "what the registry holds, against the version and commit its labels name",
     }
