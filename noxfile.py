@@ -14,6 +14,14 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def unit(session: nox.Session) -> None:
+    """The tests that need no Docker: parsing, decisions, configuration, the workflow file.
+    Seconds."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "-q", "tests/unit", "tests/test_workflow.py", *session.posargs)
+
+
+@nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff: lint rules and formatting."""
     session.install("ruff")

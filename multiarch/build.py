@@ -21,9 +21,10 @@ from pathlib import Path
 from . import builder as builders
 from . import dockerfile as dockerfiles
 from . import mains as main_packages
-from . import platforms, workspace
+from . import platforms, reference, workspace
 from .builder import Builder
-from .command import Runner, say
+from .command import NETWORK_TIMEOUT, Runner, say
+from .config import default
 from .errors import UserError
 from .mains import Main
 from .platforms import Platform
@@ -40,28 +41,34 @@ from .version import Revision, commit_state, describe
 WORKSPACE_LABEL = "io.multiarch.workspace"
 
 
+def _build(key: str):
+    return default("build", key)
+
+
 @dataclass(frozen=True)
 class BuildSettings:
-    platforms: str = "linux/amd64,linux/arm64,linux/arm/v7"
-    registry: str = "localhost:5000"
-    image: str = ""  # default: the binary's name, as `go build` names it
-    # default: the git version (`git describe --tags --dirty --always`); several
-    # comma-separated tags name the same image ("1.4.2,1.4,1,latest")
-    tag: str = ""
-    builder: str = ""
-    push: bool = True
-    load: bool = False
-    no_cache: bool = False
-    allow_workspace: bool = False
+    """The build.* settings (defaults: config.DEFAULTS), and where the result goes."""
+
+    platforms: str = _build("platforms")
+    registry: str = _build("registry")
+    image: str = _build("image")  # empty: the binary's name, as `go build` names it
+    # empty: the git version (`git describe --tags --dirty --always`, made a valid tag);
+    # several comma-separated tags name the same image ("1.4.2,1.4,1,latest")
+    tag: str = _build("tag")
+    builder: str = _build("builder")
+    push: bool = _build("push")
+    load: bool = _build("load")
+    no_cache: bool = _build("no_cache")
+    allow_workspace: bool = _build("allow_workspace")
     # "auto": no attestation manifests for a registry on this machine (see README:
     # they cost a local build time and nothing reads them), buildx's default elsewhere
-    attestations: str = "auto"
+    attestations: str = _build("attestations")
     context: str = "."
     # main packages, comma-separated, relative to the module: ".", "./cmd/api,./cmd/worker"
-    main: str = "."
-    # default: the module's Dockerfile, else the one shipped in the package
-    dockerfile: str = ""
-    target: str = "image"
+    main: str = _build("main")
+    # empty: the module's Dockerfile, else the one shipped in the package
+    dockerfile: str = _build("dockerfile")
+    target: str = _build("target")
     # a buildx --output spec (type=local,dest=dist, type=oci,dest=x.tar) instead of
     # push or load
     output: str = ""
@@ -98,6 +105,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
     s = settings
     context = Path(s.context).resolve()
     targets = platforms.parse(s.platforms)
+    check(s)
     if s.load and s.push and not s.output:
         raise UserError("--load and pushing exclude each other", "add --no-push to --load")
     layout = workspace.resolve(context, environ)
@@ -132,7 +140,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
     plans = []
     for main in chosen_mains:
         inserted = layout.insert_stage(source.for_binary(main.binary))
-        image = s.image or main.binary
+        image = image_of(s, main)
         plans.append(
             Plan(
                 settings=s,
@@ -154,7 +162,27 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
 def image_names(settings: BuildSettings) -> list[str]:
     """The images' names, one per main package: as set, else each binary's name."""
     chosen = main_packages.of_module(settings.main, Path(settings.context))
-    return [settings.image or main.binary for main in chosen]
+    return [image_of(settings, main) for main in chosen]
+
+
+def image_of(settings: BuildSettings, main: Main) -> str:
+    """A main package's image name: as set, else its binary's name in lower case, as
+    image names are."""
+    if settings.image:
+        return settings.image
+    return reference.check_name(main.binary.lower(), f"the image name from {main.package}")
+
+
+def check(settings: BuildSettings) -> None:
+    """What Docker would refuse in the settings, refused first: the registry address, the
+    image name, each tag given, the attestations mode."""
+    s = settings
+    reference.check_registry(s.registry.rstrip("/"), "registry (--registry, build.registry)")
+    if s.image:
+        reference.check_name(s.image, "image name (--image, build.image)")
+    for tag in s.tag.split(",") if s.tag else []:
+        reference.check_tag(tag.strip(), "tag (--tag, build.tag)")
+    attestation_flags(s, s.registry)
 
 
 def image_name(settings: BuildSettings) -> str:
@@ -163,8 +191,10 @@ def image_name(settings: BuildSettings) -> str:
 
 
 def tag_list(settings: BuildSettings, revision: Revision) -> list[str]:
-    """The tags: as set (comma-separated), else the git version ("+" is no tag character)."""
-    return [t.strip() for t in (settings.tag or revision.version.replace("+", "-")).split(",")]
+    """The tags: as set (comma-separated), else the git version made a valid tag."""
+    if settings.tag:
+        return [t.strip() for t in settings.tag.split(",")]
+    return [reference.valid_tag(revision.version)]
 
 
 def provenance_labels(layout: workspace.Layout) -> dict[str, str]:
@@ -222,8 +252,8 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
     args += attestation_flags(s, s.registry)
     if s.no_cache:
         args.append("--no-cache")
-    for reference in p.references:
-        args += ["-t", reference]
+    for ref in p.references:
+        args += ["-t", ref]
     args += {
         "push": ["--push"],
         "load": ["--load"],
@@ -262,7 +292,10 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
         say("[dim]the workspace stage gets:[/]")
         for line in first.layout.stage_lines():
             say(f"[dim]  {line}[/]")
-    with first.layout.contexts() as contexts, tempfile.TemporaryDirectory() as tmp:
+    with (
+        first.layout.contexts() as contexts,
+        tempfile.TemporaryDirectory(prefix="multiarch-build-") as tmp,
+    ):
         metadata = Path(tmp) / "metadata.json"
         if len(plans) == 1:
             argv, text = command(first, contexts, metadata), first.dockerfile_text
@@ -354,5 +387,7 @@ def pushed_manifests(runner: Runner, reference: str) -> list[PlatformManifest]:
     host, repo, tag = split_reference(reference)
     if is_loopback(host):  # plain HTTP, no credentials: ask it directly, it is quicker
         return RegistryAPI(host).index(repo, tag).manifests
-    raw = runner.query(["docker", "buildx", "imagetools", "inspect", "--raw", reference])
+    raw = runner.query(
+        ["docker", "buildx", "imagetools", "inspect", "--raw", reference], timeout=NETWORK_TIMEOUT
+    )
     return platform_manifests(json.loads(raw.stdout))

@@ -25,6 +25,8 @@ results = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 # How long a command interrupted with Ctrl-C may take to stop by itself.
 STOP_GRACE = 10
+# How long a command that waits on the network (a pull, a registry look-up) may take.
+NETWORK_TIMEOUT = 300
 
 
 def say(message: str) -> None:
@@ -49,41 +51,59 @@ class Runner:
         input: str | None = None,
         capture: bool = False,
         hint: str | None = None,
+        timeout: float | None = None,
     ) -> subprocess.CompletedProcess[str] | None:
         """Show and run a command that changes something; None in a dry run.
 
-        Output streams to the terminal unless `capture`. A failure raises UserError
-        naming the command, with `hint` saying what to do.
+        Output streams to the terminal unless `capture`. A failure, or still running
+        after `timeout` seconds, raises UserError naming the command, with `hint` saying
+        what to do.
         """
         self.show(argv)
         if self.dry:
             return None
-        result = _call(argv, input=input, capture=capture)
+        result = _call(argv, input=input, capture=capture, timeout=timeout)
         if result.returncode != 0:
             raise UserError(_failure(argv, result), hint)
         return result
 
     def query(
-        self, argv: Sequence[str], *, check: bool = True, hint: str | None = None
+        self,
+        argv: Sequence[str],
+        *,
+        check: bool = True,
+        hint: str | None = None,
+        timeout: float | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run a read-only command quietly and return its captured output."""
-        result = _call(argv, input=None, capture=True)
+        result = _call(argv, input=None, capture=True, timeout=timeout)
         if check and result.returncode != 0:
             raise UserError(_failure(argv, result), hint)
         return result
 
 
-def _call(argv: Sequence[str], *, input: str | None, capture: bool):
+def _call(argv: Sequence[str], *, input: str | None, capture: bool, timeout: float | None):
     pipe = subprocess.PIPE if capture else None
     try:
         proc = subprocess.Popen(
             list(argv), stdin=subprocess.PIPE if input is not None else None,
-            stdout=pipe, stderr=pipe, text=True,
+            stdout=pipe, stderr=pipe, text=True, errors="replace",
         )  # fmt: skip
     except FileNotFoundError:
         raise UserError(f"{argv[0]} is not installed", "run scripts/provision.sh") from None
+    except PermissionError:
+        raise UserError(
+            f"{argv[0]} cannot be run: permission denied", f"check `ls -l $(which {argv[0]})`"
+        ) from None
     try:
-        stdout, stderr = proc.communicate(input)
+        stdout, stderr = proc.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise UserError(
+            f"`{shlex.join(argv[:4])} …` did not finish within {timeout:g} s",
+            "check the network and the registry, then try again",
+        ) from None
     except KeyboardInterrupt:
         # Ctrl-C reached the command too (one process group): let it stop cleanly and
         # have its say before ours; kill it only if it does not.

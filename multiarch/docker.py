@@ -6,7 +6,7 @@ import json
 import os
 from dataclasses import dataclass
 
-from .command import Runner, last_line
+from .command import NETWORK_TIMEOUT, Runner, last_line
 from .errors import UserError
 
 CONTAINERD_STORE = "io.containerd.snapshotter.v1"
@@ -65,7 +65,7 @@ def ensure_image(runner: Runner, image: str, hint: str) -> None:
     if inspect(runner, "image", image) is not None:
         return
     try:
-        runner.run(["docker", "pull", image], capture=True)
+        runner.run(["docker", "pull", image], capture=True, timeout=NETWORK_TIMEOUT)
     except UserError as e:
         raise UserError(
             f"image {image} is not here and cannot be pulled ({e.message})", hint

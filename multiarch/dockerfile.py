@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from . import files
 from .command import say
 from .errors import UserError
 
@@ -51,10 +52,10 @@ def source(context: Path, setting: str) -> Source:
         path = context / setting
         if not path.is_file():
             raise UserError(f"no Dockerfile at {path}", "fix build.dockerfile, or unset it")
-        return Source(path, path.read_text())
+        return Source(path, files.read_text(path, "the Dockerfile"))
     path = context / NAME
     if path.is_file():
-        return Source(path, path.read_text())
+        return Source(path, files.read_text(path, "the Dockerfile"))
     return Source(None, shipped())
 
 
@@ -65,18 +66,18 @@ def write(context: Path, binaries: list[str], dry: bool) -> list[Path]:
     stays, filled in per build. Refuses, before writing either, if one exists.
     """
     text = shipped()
-    files = {
+    written = {
         context / NAME: Source(None, text).for_binary(binaries[0]) if len(binaries) == 1 else text,
         context / ".dockerignore": shipped("dockerignore"),
     }
-    present = [p for p in files if p.exists()]
+    present = [p for p in written if p.exists()]
     if present:
         raise UserError(
             f"refusing to overwrite {', '.join(str(p) for p in present)}",
             "move it aside first; the tasks use a Dockerfile of the module's own as it is",
         )
-    for path, text in files.items():
+    for path, text in written.items():
         say(f"{'would write' if dry else 'writing'} {path}")
         if not dry:
             path.write_text(text)
-    return list(files)
+    return list(written)

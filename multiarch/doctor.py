@@ -167,7 +167,9 @@ def image_check(ref: str, runner: Runner) -> Check:
     if info is not None:
         standin = (info.get("Config", {}).get("Labels") or {}).get("io.multiarch.standin")
         return Check(name, True, "present (local stand-in)" if standin else "present")
-    probe = runner.query(["docker", "buildx", "imagetools", "inspect", ref], check=False)
+    probe = runner.query(
+        ["docker", "buildx", "imagetools", "inspect", ref], check=False, timeout=60
+    )
     if probe.returncode == 0:
         return Check(name, True, "not here, but pullable")
     return Check(

@@ -24,7 +24,7 @@ from pathlib import Path
 from . import build as builds
 from . import builder, docker, platforms
 from .build import BuildSettings, Plan, Result
-from .command import Runner, last_line
+from .command import NETWORK_TIMEOUT, Runner, last_line
 from .errors import UserError
 from .platforms import Platform
 from .registry_api import INDEX_TYPES, PlatformManifest, platform_manifests
@@ -67,6 +67,7 @@ def target(settings: BuildSettings) -> tuple[list[str], list[str]]:
     """The repositories (REGISTRY/IMAGE, one per main package) and the tags to join,
     defaulted as `invoke build` defaults them: each binary's name, and the git version."""
     context = Path(settings.context)
+    builds.check(settings)
     tags = builds.tag_list(settings, describe(context, quiet=bool(settings.tag)))
     registry = settings.registry.rstrip("/")
     return [f"{registry}/{image}" for image in builds.image_names(settings)], tags
@@ -104,6 +105,7 @@ def inspect(runner: Runner, reference: str) -> dict | None:
     result = runner.query(
         ["docker", "buildx", "imagetools", "inspect", "--format", "{{json .}}", reference],
         check=False,
+        timeout=NETWORK_TIMEOUT,
     )
     if result.returncode == 0:
         return json.loads(result.stdout)

@@ -7,25 +7,75 @@ the daemon, keeps every pushed image. Only `remove(purge=True)` deletes the volu
 from __future__ import annotations
 
 import errno
+import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 
 from . import docker
 from .command import Runner, say
+from .config import default
 from .errors import UserError
+from .reference import check_reference
 from .registry_api import RegistryAPI
 
 ROLE_LABEL = "io.multiarch.role=registry"
+# What Docker accepts as a container or volume name; a volume "name" with a / is a path.
+NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+
+
+def _registry(key: str):
+    return default("registry", key)
 
 
 @dataclass(frozen=True)
 class RegistrySettings:
-    name: str = "registry"
-    port: int = 5000
-    bind: str = "127.0.0.1"
-    image: str = "registry:2"
-    volume: str = ""  # default: "<name>-data"
-    ready_timeout: float = 30
+    """The registry.* settings (defaults: config.DEFAULTS), checked when made."""
+
+    name: str = _registry("name")
+    port: int = _registry("port")
+    bind: str = _registry("bind")
+    expose: bool = _registry("expose")
+    image: str = _registry("image")
+    volume: str = _registry("volume")  # empty: "<name>-data"
+    ready_timeout: float = _registry("ready_timeout")
+
+    def __post_init__(self) -> None:
+        """Every setting checked, before anything runs."""
+        if not NAME.fullmatch(self.name):
+            raise UserError(
+                f"registry name {self.name!r} is not a valid container name",
+                "use letters, digits and _ . - (config registry.name, --name)",
+            )
+        if not 1 <= self.port <= 65535:
+            raise UserError(
+                f"registry port {self.port} is out of range", "use 1-65535 (--port, registry.port)"
+            )
+        if not self.ready_timeout > 0:
+            raise UserError(
+                f"registry.ready_timeout must be more than 0 seconds, not {self.ready_timeout}",
+                "give the seconds to wait for the registry's API, such as 30",
+            )
+        if self.volume and not NAME.fullmatch(self.volume):
+            raise UserError(
+                f"registry volume {self.volume!r} is not a named volume: a host path would "
+                "bind-mount it into the container",
+                "give a volume name (letters, digits, _ . -), or leave it empty for NAME-data",
+            )
+        check_reference(self.image, "registry image")
+        try:
+            address = ipaddress.ip_address(self.bind.strip("[]"))
+        except ValueError:
+            raise UserError(
+                f"registry bind address {self.bind!r} is not an IP address",
+                "use 127.0.0.1 (this machine only), or an address of this machine with --expose",
+            ) from None
+        if not address.is_loopback and not self.expose:
+            raise UserError(
+                f"binding the registry to {self.bind} publishes it beyond this machine, and "
+                "it has no authentication: anyone who reaches it can push and pull",
+                "pass --expose (registry.expose: true) to confirm, or bind 127.0.0.1",
+            )
 
     @property
     def volume_name(self) -> str:
@@ -34,8 +84,8 @@ class RegistrySettings:
     @property
     def address(self) -> str:
         """Where clients on this machine reach it (a wildcard bind answers on loopback)."""
-        host = "127.0.0.1" if self.bind in ("0.0.0.0", "::", "") else self.bind
-        return f"{host}:{self.port}"
+        host = "127.0.0.1" if self.bind in ("0.0.0.0", "::") else self.bind
+        return f"{_bracket(host)}:{self.port}"
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import time
@@ -93,24 +94,39 @@ class RegistryAPI:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 return resp.read(), dict(resp.headers)
         except urllib.error.HTTPError as e:
-            if e.code == 404:
+            if e.code == 404 and _is_registry(e.headers):
                 raise LookupError(path) from None
-            raise UserError(f"registry {self.host} answered {e.code} for {path}") from None
-        except (urllib.error.URLError, OSError) as e:
-            reason = getattr(e, "reason", e)
             raise UserError(
-                f"registry {self.host} does not answer ({reason})",
-                "start it with `invoke registry`, or check --registry",
+                f"registry {self.host} answered {e.code} for {path}{_not_registry(e.headers)}",
+                HINT,
             ) from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+            reason = getattr(e, "reason", e) or type(e).__name__
+            raise UserError(f"registry {self.host} does not answer ({reason})", HINT) from None
+
+    def _json(self, path: str, **kwargs) -> tuple[dict, dict]:
+        body, headers = self._request(path, **kwargs)
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict):
+            raise UserError(
+                f"{self.host} answered {path} with something that is not a registry's JSON "
+                f"({body[:40]!r}): is another service on that port?",
+                HINT,
+            )
+        return doc, headers
 
     def answers(self) -> bool:
-        """Whether the v2 API answers at all (an auth challenge counts)."""
+        """Whether a registry's v2 API answers (an auth challenge counts); another HTTP
+        service, or anything else on that port, does not."""
         try:
-            with urllib.request.urlopen(f"{self.scheme}://{self.host}/v2/", timeout=2):
-                return True
+            with urllib.request.urlopen(f"{self.scheme}://{self.host}/v2/", timeout=2) as resp:
+                return _is_registry(resp.headers) or not is_loopback(self.host)
         except urllib.error.HTTPError as e:
             return e.code == 401
-        except (TimeoutError, urllib.error.URLError, OSError):
+        except (TimeoutError, urllib.error.URLError, OSError, http.client.HTTPException):
             return False
 
     def wait(self, seconds: float) -> bool:
@@ -122,22 +138,19 @@ class RegistryAPI:
         return self.answers()
 
     def catalog(self) -> list[str]:
-        body, _ = self._request("_catalog?n=1000")
-        return json.loads(body).get("repositories") or []
+        doc, _ = self._json("_catalog?n=1000")
+        return doc.get("repositories") or []
 
     def tags(self, repo: str) -> list[str]:
         try:
-            body, _ = self._request(f"{repo}/tags/list")
+            doc, _ = self._json(f"{repo}/tags/list")
         except LookupError:
             return []
-        return sorted(json.loads(body).get("tags") or [])
+        return sorted(doc.get("tags") or [])
 
     def manifest(self, repo: str, ref: str) -> tuple[dict, str, str]:
         """The manifest or index at `ref`: (document, digest, media type)."""
-        body, headers = self._request(
-            f"{repo}/manifests/{ref}", accept=INDEX_TYPES + MANIFEST_TYPES
-        )
-        doc = json.loads(body)
+        doc, headers = self._json(f"{repo}/manifests/{ref}", accept=INDEX_TYPES + MANIFEST_TYPES)
         media_type = doc.get("mediaType") or headers.get("Content-Type", "")
         return doc, headers.get("Docker-Content-Digest", ""), media_type
 
@@ -157,9 +170,22 @@ class RegistryAPI:
         """The image configuration (labels, architecture) behind a platform manifest."""
         try:
             doc, _, _ = self.manifest(repo, manifest_digest)
-            body, _ = self._request(f"{repo}/blobs/{doc['config']['digest']}")
+            config, _ = self._json(f"{repo}/blobs/{(doc.get('config') or {}).get('digest')}")
         except LookupError:
             raise UserError(
                 f"{self.host}/{repo}@{manifest_digest} is not in the registry"
             ) from None
-        return json.loads(body)
+        return config
+
+
+HINT = "start it with `invoke registry`, or check --registry and the port"
+# Every distribution registry says so in each answer, errors included.
+API_HEADER = "Docker-Distribution-Api-Version"
+
+
+def _is_registry(headers) -> bool:
+    return bool(headers) and (headers.get(API_HEADER) or "").startswith("registry/2")
+
+
+def _not_registry(headers) -> str:
+    return "" if _is_registry(headers) else ": not a registry (is another service on that port?)"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import tempfile
 import time
 from collections.abc import Mapping
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import build as builds
-from . import semver, workspace
+from . import files, semver, workspace
 from .build import BuildSettings
 from .command import Runner, say
 from .errors import UserError
@@ -175,22 +176,20 @@ def write_checksum(path: Path, checksum: Path) -> None:
 def clean(dist: Path, context: Path, runner: Runner) -> list[Path]:
     """Remove dist/ and what a killed task left in the temporary directory; what it removed.
 
-    Temporary build contexts are removed by the build that made them however it ends,
-    unless it was killed outright: those are removed once older than STALE_AFTER, so a
-    build running now keeps its own. Registry data is never touched: it lives in a Docker
-    volume that only `invoke registry.rm --purge` deletes.
+    Temporary build contexts (TEMP_PATTERN, owned by this user) are removed by the build
+    that made them however it ends, unless it was killed outright: those are removed once
+    older than STALE_AFTER, so a build running now keeps its own. Registry data is never
+    touched: it lives in a Docker volume that only `invoke registry.rm --purge` deletes.
     """
-    dist, context = dist.resolve(), context.resolve()
-    if context not in dist.parents:
-        raise UserError(
-            f"refusing to remove {dist}: only a directory inside the module is cleaned",
-            "set dist.dir to a directory of its own in the module, such as dist",
-        )
+    dist = files.output_dir(dist, context)
     now = time.time()
     stale = [
         path
         for path in sorted(Path(tempfile.gettempdir()).glob(TEMP_PATTERN))
-        if path.is_dir() and now - path.stat().st_mtime > STALE_AFTER
+        if path.is_dir()
+        and not path.is_symlink()
+        and path.lstat().st_uid == os.getuid()  # ours: another user's build is not
+        and now - path.lstat().st_mtime > STALE_AFTER
     ]
     removed = [dist] if dist.exists() else []
     for path in removed + stale:

@@ -25,12 +25,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import binfmt, platforms
-from .command import Runner, last_line
+from .command import NETWORK_TIMEOUT, Runner, last_line
+from .config import default
 from .errors import UserError
 from .platforms import Platform
 from .registry_api import RegistryAPI, split_reference
 
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = default("smoke", "timeout")
 # What the program prints: "hellorld v1.2.3 (commit 0af8580...) on linux/arm/v7".
 LINE = re.compile(r"(?P<name>\S+) (?P<version>\S+) \(commit (?P<commit>\S+)\) on (?P<platform>\S+)")
 VERSION_LABEL = "org.opencontainers.image.version"
@@ -149,7 +150,9 @@ class Smoke:
         try:
             expected = self.expected or self._labelled(digest)
             self.runner.run(
-                ["docker", "pull", "-q", "--platform", str(target), image], capture=True
+                ["docker", "pull", "-q", "--platform", str(target), image],
+                capture=True,
+                timeout=NETWORK_TIMEOUT,
             )
         except UserError as e:
             raise _Failed(str(e)) from None
@@ -161,7 +164,9 @@ class Smoke:
             return "dry run: not run", 0.0
         started = time.monotonic()
         try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout)
+            done = subprocess.run(
+                argv, capture_output=True, text=True, errors="replace", timeout=self.timeout
+            )
         except subprocess.TimeoutExpired:
             self._remove(name)
             took = time.monotonic() - started

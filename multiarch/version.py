@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .command import warn
+from .command import last_line, warn
 from .errors import UserError
 
 
@@ -46,14 +46,30 @@ def _repo(path: Path):
     git = _git()
     try:
         repo = git.Repo(path, search_parent_directories=True)
-        repo.head.commit  # noqa: B018 - raises ValueError in a repository with no commit
-        return repo
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
-    except git.GitError as e:  # e.g. "dubious ownership": git itself refuses the checkout
+    except git.GitError as e:
         raise UserError(
             f"git cannot read {path}: {e}".splitlines()[0], "run git status there"
         ) from None
+    try:  # GitPython reads some files itself; git, asked, may refuse the checkout
+        repo.git.rev_parse("--git-dir")
+    except git.GitCommandError as e:
+        said = str(e.stderr).strip().strip("'")
+        if "dubious ownership" in said:
+            raise UserError(
+                f"git refuses {repo.working_dir}: it is owned by another user (dubious "
+                "ownership), so its version cannot be read",
+                f"git config --global --add safe.directory {repo.working_dir}",
+            ) from None
+        raise UserError(
+            f"git cannot read {path}: {last_line(said)}", "run git status there"
+        ) from None
+    try:
+        repo.head.commit  # noqa: B018 - raises ValueError in a repository with no commit
+    except ValueError:
+        return None
+    return repo
 
 
 def describe(path: Path, quiet: bool = False) -> Revision:

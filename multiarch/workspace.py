@@ -30,8 +30,9 @@ GOWORK_CONTEXT = "gowork"
 
 _WORK_HINT = "fix that line, or set GOWORK=off to build the module alone"
 _MOD_HINT = "fix that line of go.mod"
-_MOD_IGNORED = {"go", "toolchain", "godebug", "require", "exclude", "retract", "tool", "ignore"}
-_MOD_BLOCKS = {"module", "replace", *_MOD_IGNORED} - {"go", "toolchain"}
+# The directives a build uses; every other one is skipped, blocks included.
+_MOD_USED = {"module", "replace"}
+_WORK_USED = {"use", "replace"}
 
 _GO_VERSION = re.compile(r"([1-9][0-9]*)\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?([a-z]+[0-9]+)?")
 _TOOLCHAIN = re.compile(r"default|go1(\..*)?")
@@ -95,66 +96,66 @@ class ModFile:
 
 
 def parse_work(path: Path) -> WorkFile:
-    """Read a go.work file as the go command does (modfile.ParseWork)."""
+    """Read a go.work file as the go command does (modfile.ParseWork), for what a build
+    uses: `use` and `replace`, checked strictly. Any other directive or block (go,
+    toolchain, godebug, one a future Go adds) is read leniently: what does not parse is
+    skipped, for the go command in the build to judge."""
     go = toolchain = None
     use: list[Use] = []
     replace: list[Replace] = []
-    for verb, args, line in _directives(path, {"use", "replace", "godebug"}, _WORK_HINT):
+    for verb, args, line in _directives(path, _WORK_USED, _WORK_HINT):
         try:
-            if args is None:
-                raise ValueError(f"unknown block type: {verb}")
-            match verb:
-                case "go":
-                    if go is not None:
-                        raise ValueError("repeated go statement")
-                    go = _go_version(args)
-                case "toolchain":
-                    if toolchain is not None:
-                        raise ValueError("repeated toolchain statement")
-                    toolchain = _toolchain(args)
-                case "use":
+            match verb, args:
+                case _, None if verb.split()[0] in _WORK_USED:
+                    raise ValueError(f"unknown block type: {verb}")
+                case "use", list():
                     if len(args) != 1:
                         raise ValueError("usage: use local/dir")
                     use.append(Use(_string(args[0])))
-                case "replace":
+                case "replace", list():
                     replace.append(_replace(args, exact_versions=True))
-                case "godebug":
-                    if len(args) != 1 or "=" not in args[0] or any(c in args[0] for c in "\"`',"):
-                        raise ValueError("usage: godebug key=value")
-                case _:
-                    raise ValueError(f"unknown directive: {verb}")
+                case "go", list() if go is None:
+                    go = _lenient(_go_version, args)
+                case "toolchain", list() if toolchain is None:
+                    toolchain = _lenient(_toolchain, args)
         except ValueError as e:
             raise UserError(f"{path}:{line}: {e}", _WORK_HINT) from None
     return WorkFile(go, toolchain, use, replace)
 
 
-def parse_mod(path: Path, main: bool = True) -> ModFile:
-    """Read a go.mod file as the go command does (modfile.Parse, or ParseLax unless main).
+def _lenient(parse: Callable[[list[str]], str], args: list[str]) -> str | None:
+    try:
+        return parse(args)
+    except ValueError:
+        return None
 
-    Only a main module's go.mod is checked strictly; for any other module (a replacement
-    directory) the go command ignores everything but a few directives, replace included.
-    Versions that are not semantic versions (branch names) are kept as written: the go
-    command resolves those over the network, and only local replacements matter here.
+
+def parse_mod(path: Path, main: bool = True) -> ModFile:
+    """Read a go.mod file as the go command does (modfile.Parse, or ParseLax unless main),
+    for what a build uses: `module` and, in a main module, `replace`, checked strictly.
+
+    Every other directive or block (one a future Go adds too) is skipped: the go command
+    in the build judges those. For any other module (a replacement directory) the go
+    command ignores everything but a few directives, replace included. Versions that are
+    not semantic versions (branch names) are kept as written: the go command resolves
+    those over the network, and only local replacements matter here.
     """
     module = None
     replace: list[Replace] = []
-    for verb, args, line in _directives(path, _MOD_BLOCKS, _MOD_HINT):
+    for verb, args, line in _directives(path, _MOD_USED, _MOD_HINT):
         try:
             if args is None:
-                if main:
+                if main and verb.split()[0] in _MOD_USED:
                     raise ValueError(f"unknown block type: {verb}")
+                continue
             elif verb == "module":
                 if module is not None:
                     raise ValueError("repeated module statement")
                 if len(args) != 1:
                     raise ValueError("usage: module module/path")
                 module = _string(args[0])
-            elif not main or verb in _MOD_IGNORED:
-                continue
-            elif verb == "replace":
+            elif main and verb == "replace":
                 replace.append(_replace(args, exact_versions=False))
-            else:
-                raise ValueError(f"unknown directive: {verb}")
         except ValueError as e:
             raise UserError(f"{path}:{line}: {e}", _MOD_HINT) from None
     if not module:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
-from tests.helpers import REPO, invoke, sh
+from tests.helpers import REPO, host_go, invoke, need, sh
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
 
@@ -109,3 +110,22 @@ def go_repo(where: Path, files: dict[str, str], *tags: str) -> Path:
     for tag in tags:
         sh("git", "tag", tag, cwd=where)
     return where
+
+
+def program_image(where: Path, ref: str, main: str) -> str:
+    """A linux/amd64 image of one Go program (`main`, the text of main.go), built with the
+    host's go, labelled as `invoke build` labels (version v0, commit 0), pushed to `ref`."""
+    go = host_go()
+    need(go is not None, "a host Go")
+    where.mkdir(parents=True)
+    (where / "go.mod").write_text("module program\n\ngo 1.22\n")
+    (where / "main.go").write_text(main)
+    env = {**os.environ, "CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": "amd64"}
+    sh(go, "build", "-o", "program", ".", cwd=where, env=env)
+    (where / "Dockerfile").write_text(
+        'FROM scratch\nCOPY program /program\nENTRYPOINT ["/program"]\n'
+        "LABEL org.opencontainers.image.version=v0 org.opencontainers.image.revision=0\n"
+    )
+    sh("docker", "buildx", "build", "--platform", "linux/amd64", "--provenance=false",
+       "--push", "-t", ref, str(where))  # fmt: skip
+    return ref

@@ -85,7 +85,8 @@ def test_ci_takes_the_developers_path():
         "invoke build --tag e2e",
         "nox -s e2e -- --no-build --image localhost:5000/hellorld:e2e",
         "invoke bin",
-        "pip install -e .",
+        "pip install --require-hashes --no-deps -r .github/publish-requirements.txt",
+        "pip install --no-deps --no-build-isolation -e .",
         'invoke release --registry ghcr.io --image "${GITHUB_REPOSITORY,,}"',
     ]
     assert [r for r in runs if r in steps] == steps
@@ -100,3 +101,16 @@ def test_publishing_is_for_version_tags_only():
     assert "packages: write" in publish
     assert "packages: write" not in text[: text.index("\n  publish:")]
     assert "permissions: {}" in text
+
+
+def test_publish_installs_pinned_hashed_dependencies_before_logging_in():
+    text = CI.read_text()
+    publish = text[text.index("  publish:") :]
+    assert publish.index("--require-hashes") < publish.index("docker/login-action")
+    assert "setup-qemu-action" not in publish, "the release build runs nothing emulated"
+    pinned = (REPO / ".github" / "publish-requirements.txt").read_text()
+    pyproject = (REPO / "pyproject.toml").read_text()
+    deps = re.search(r"^dependencies = \[(.*?)\]", pyproject, re.M | re.S)[1]
+    for dep in re.findall(r'"([A-Za-z0-9_.-]+)', deps):
+        line = rf"^{dep.lower()}==\S+ \\\n\s+--hash=sha256:[0-9a-f]{{64}}"
+        assert re.search(line, pinned, re.M), dep

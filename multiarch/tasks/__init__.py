@@ -14,10 +14,14 @@ when invoke runs in or below its directory.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from invoke import Collection
+from invoke.exceptions import Exit
 
+from ..config import DEFAULTS, check_files
+from ..errors import UserError
 from . import manifest, registry
 from .build import build
 from .dockerfile import write as dockerfile
@@ -25,50 +29,19 @@ from .doctor import doctor
 from .release import bin_, clean, release
 from .smoke import smoke
 
-DEFAULTS = {
-    "registry": {
-        "name": "registry",
-        "port": 5000,
-        "bind": "127.0.0.1",
-        "image": "registry:2",
-        "volume": "",
-        "ready_timeout": 30,
-    },
-    "build": {
-        "platforms": "linux/amd64,linux/arm64,linux/arm/v7",
-        "registry": "localhost:5000",
-        "image": "",
-        "tag": "",
-        "builder": "",
-        "push": True,
-        "load": False,
-        "no_cache": False,
-        "allow_workspace": False,
-        "attestations": "auto",
-        "main": ".",  # main packages, comma-separated: one image each
-        "dockerfile": "",  # default: the module's Dockerfile, else multiarch's own
-        "target": "image",
-    },
-    "smoke": {
-        "image": "",  # default: what `invoke build` pushes, tagged e2e
-        "platforms": "",  # default: every platform in the index
-        "timeout": 60,
-    },
-    "doctor": {
-        # where binfmt_misc is mounted (a container may have it elsewhere)
-        "binfmt_root": "/proc/sys/fs/binfmt_misc",
-    },
-    "bin": {
-        "platforms": "linux/amd64,linux/arm64,linux/arm/v7,windows/amd64",
-    },
-    "dist": {
-        "dir": "dist",  # binaries and release archives, relative to the module
-    },
-}
+__all__ = ["DEFAULTS", "namespace"]
 
 
 def namespace(root: Path | None = None) -> Collection:
-    """The tasks, for the Go module at `root` (default: the current directory)."""
+    """The tasks, for the Go module at `root` (default: the current directory).
+
+    Invoke reads the project's invoke.yaml and INVOKE_* variables right after this, and
+    a malformed one would end in its traceback: they are checked here first."""
+    root = root or Path.cwd()
+    try:
+        check_files(root, os.environ)
+    except UserError as e:
+        raise Exit(f"error: {e}", code=1) from None
     ns = Collection()
     ns.add_collection(registry.collection)
     ns.add_task(build)
@@ -80,7 +53,7 @@ def namespace(root: Path | None = None) -> Collection:
     ns.add_task(release)
     ns.add_task(clean)
     ns.configure(DEFAULTS)
-    ns.configure({"build": {"context": str(module_here(root or Path.cwd()))}})
+    ns.configure({"build": {"context": str(module_here(root))}})
     return ns
 
 

@@ -9,14 +9,15 @@ from rich.table import Table
 
 from .. import build as builds
 from ..command import results
-from .edge import at_the_edge, options, runner
+from ..config import default
+from .edge import Switches, at_the_edge, options, runner
 from .registry import local_registry
 
 # Help for the options that the build tasks (build, manifest.build, bin, release) share.
 BUILD_HELP = {
-    "platforms": "comma-separated os/arch[/variant] (default linux/amd64,linux/arm64,linux/arm/v7)",
-    "registry": "registry host[:port] to push to (default localhost:5000, the local "
-    "registry, started if need be)",
+    "platforms": f"comma-separated os/arch[/variant] (default {default('build', 'platforms')})",
+    "registry": f"registry host[:port] to push to (default {default('build', 'registry')}, "
+    "the local registry, started if need be)",
     "image": "image name (default: the binary's name, as `go build` names it)",
     "main": "main packages to build, comma-separated, relative to the module: one image "
     "each (default ., config build.main; e.g. ./cmd/api,./cmd/worker)",
@@ -25,19 +26,22 @@ BUILD_HELP = {
     "multi-platform images, else a docker-container builder 'multiarch')",
     "push": "push to the registry (default); --no-push only builds",
     "load": "load the image into the local image store instead (with --no-push)",
-    "no-cache": "build without BuildKit's cache (Go's cache mounts stay)",
+    "cache": "use BuildKit's cache (default); --no-cache builds without it (Go's cache "
+    "mounts stay)",
     "allow-workspace": "allow pushing a build of local go.work checkouts to a "
     "registry that is not on this machine",
     "attestations": "auto (none for a registry on this machine), on or off",
 }
 
 
-def build_settings(c, **flags) -> builds.BuildSettings:
-    """Build settings: Invoke configuration (build.*), overridden by the flags given."""
-    return builds.BuildSettings(**options(c, "build", **flags))
+def build_settings(c, cache: bool | None = None, **flags) -> builds.BuildSettings:
+    """Build settings: Invoke configuration (build.*), overridden by the flags given
+    (None: not given); `cache` is the flag pair --cache/--no-cache."""
+    no_cache = None if cache is None else not cache
+    return builds.BuildSettings(**options(c, "build", no_cache=no_cache, **flags))
 
 
-@task(help=BUILD_HELP)
+@task(klass=Switches, help=BUILD_HELP)
 @at_the_edge
 def build(
     c,
@@ -49,7 +53,7 @@ def build(
     builder=None,
     push=True,
     load=False,
-    no_cache=False,
+    cache=True,
     allow_workspace=False,
     attestations=None,
 ):
@@ -68,11 +72,10 @@ def build(
         main=main,
         tag=tag,
         builder=builder,
-        # a switch left at its default leaves the configured value in force
-        push=None if push else False,
-        load=True if load else None,
-        no_cache=True if no_cache else None,
-        allow_workspace=True if allow_workspace else None,
+        push=push,
+        load=load,
+        cache=cache,
+        allow_workspace=allow_workspace,
         attestations=attestations,
     )
     run = runner(c)

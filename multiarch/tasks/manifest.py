@@ -12,7 +12,7 @@ from .. import manifest as manifests
 from .. import platforms as platform_list
 from ..command import results
 from .build import BUILD_HELP, build_settings
-from .edge import at_the_edge, runner
+from .edge import Switches, at_the_edge, runner
 from .registry import local_registry
 
 COMMON_HELP = {
@@ -26,15 +26,16 @@ COMMON_HELP = {
 
 
 @task(
+    klass=Switches,
     name="build",
     help={
         **COMMON_HELP,
-        **{k: BUILD_HELP[k] for k in ("builder", "no-cache", "allow-workspace", "attestations")},
+        **{k: BUILD_HELP[k] for k in ("builder", "cache", "allow-workspace", "attestations")},
     },
 )
 @at_the_edge
-def build_each(c, tag=None, platforms=None, registry=None, image=None, main=None, builder=None,
-               no_cache=False, allow_workspace=False, attestations=None):  # fmt: skip
+def build_each(c, tag=None, platforms=None, registry=None, image=None, main=None,
+               builder=None, cache=True, allow_workspace=False, attestations=None):  # fmt: skip
     """Build and push one image per platform, tagged TAG-<os>-<arch>[-<variant>].
 
     On a machine of each architecture, `--platforms` of that one builds it natively;
@@ -48,8 +49,8 @@ def build_each(c, tag=None, platforms=None, registry=None, image=None, main=None
         image=image,
         main=main,
         builder=builder,
-        no_cache=True if no_cache else None,
-        allow_workspace=True if allow_workspace else None,
+        cache=cache,
+        allow_workspace=allow_workspace,
         attestations=attestations,
         push=True,
         load=False,

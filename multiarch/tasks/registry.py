@@ -6,14 +6,17 @@ from invoke import Collection, task
 from rich.table import Table
 
 from ..command import results
+from ..config import default
 from ..registry import LocalRegistry, RegistrySettings
-from .edge import at_the_edge, confirm, number, options, runner
+from .edge import Switches, at_the_edge, confirm, number, options, runner
 
 OPTION_HELP = {
-    "name": "container name (config registry.name, default 'registry')",
-    "port": "host port (config registry.port, default 5000)",
-    "bind": "host address to publish on (config registry.bind, default 127.0.0.1)",
-    "image": "registry image (config registry.image, default registry:2)",
+    "name": f"container name (config registry.name, default {default('registry', 'name')!r})",
+    "port": f"host port (config registry.port, default {default('registry', 'port')})",
+    "bind": "host IP address to publish on (config registry.bind, default "
+    f"{default('registry', 'bind')})",
+    "expose": "confirm a --bind beyond loopback: the registry has no authentication",
+    "image": f"registry image (config registry.image, default {default('registry', 'image')})",
     "volume": "named volume for the data (config registry.volume, default NAME-data)",
 }
 
@@ -25,14 +28,16 @@ def local_registry(c, **flags) -> LocalRegistry:
     return LocalRegistry(RegistrySettings(**settings), runner(c))
 
 
-@task(default=True, help=OPTION_HELP)
+@task(klass=Switches, default=True, help=OPTION_HELP)
 @at_the_edge
-def start(c, name=None, port=None, bind=None, image=None, volume=None):
+def start(c, name=None, port=None, bind=None, expose=False, image=None, volume=None):
     """Start the local registry: create it, start it, or leave it running; wait for its API."""
-    local_registry(c, name=name, port=port, bind=bind, image=image, volume=volume).ensure()
+    local_registry(
+        c, name=name, port=port, bind=bind, expose=expose, image=image, volume=volume
+    ).ensure()
 
 
-@task(help=OPTION_HELP)
+@task(help={k: v for k, v in OPTION_HELP.items() if k != "expose"})
 @at_the_edge
 def status(c, name=None, port=None, bind=None, image=None, volume=None):
     """Show the registry's state, address, volume, and the repositories and tags in it."""
@@ -71,7 +76,8 @@ def rm(c, name=None, volume=None, purge=False, yes=False):
         volume_name = registry.settings.volume_name
         confirm(
             f"Delete volume {volume_name!r} and every image in it?",
-            f"--purge deletes volume {volume_name!r} and its images: pass --yes to confirm",
+            f"--purge deletes volume {volume_name!r} and its images",
+            "pass --yes to confirm",
         )
     registry.remove(purge=purge)
 

@@ -8,20 +8,26 @@ from pathlib import Path
 from invoke import task
 from rich.table import Table
 
-from .. import binaries
+from .. import binaries, files
 from .. import release as releases
 from ..command import results, say
+from ..config import default
 from .build import BUILD_HELP, build_settings
-from .edge import at_the_edge, options, runner
+from .edge import Switches, at_the_edge, options, runner
 from .registry import local_registry
 
-DIST_HELP = "directory for binaries and archives, relative to the module (default dist)"
+DIST_HELP = (
+    f"directory for binaries and archives, relative to the module (default "
+    f"{default('dist', 'dir')}; config dist.dir)"
+)
 
 
 def dist_dir(c, dist: str | None) -> Path:
-    """dist.dir (or --dist), relative to the module's directory, not to where invoke runs."""
+    """dist.dir (or --dist), relative to the module's directory, not to where invoke runs;
+    checked: inside the module and writable."""
+    module = Path(options(c, "build")["context"])
     path = Path(dist or options(c, "dist")["dir"])
-    return path if path.is_absolute() else Path(options(c, "build")["context"]) / path
+    return files.output_dir(path if path.is_absolute() else module / path, module)
 
 
 def shown(path: Path) -> str:
@@ -33,18 +39,19 @@ def shown(path: Path) -> str:
 
 
 @task(
+    klass=Switches,
     name="bin",
     help={
-        "platforms": "comma-separated os/arch[/variant] (default linux/amd64,linux/arm64,"
-        "linux/arm/v7,windows/amd64; config bin.platforms)",
+        "platforms": "comma-separated os/arch[/variant] (default "
+        f"{default('bin', 'platforms')}; config bin.platforms)",
         "dist": DIST_HELP,
         "main": BUILD_HELP["main"],
         "builder": BUILD_HELP["builder"],
-        "no-cache": BUILD_HELP["no-cache"],
+        "cache": BUILD_HELP["cache"],
     },
 )
 @at_the_edge
-def bin_(c, platforms=None, dist=None, main=None, builder=None, no_cache=False):
+def bin_(c, platforms=None, dist=None, main=None, builder=None, cache=True):
     """Cross-compile plain binaries into dist/<os>_<arch>[_<variant>]/, Windows (.exe) included.
 
     Built by the Dockerfile's `binary` stage with buildx (no Go on the host), from the
@@ -55,7 +62,7 @@ def bin_(c, platforms=None, dist=None, main=None, builder=None, no_cache=False):
         platforms=platforms or options(c, "bin")["platforms"],
         main=main,
         builder=builder,
-        no_cache=True if no_cache else None,
+        cache=cache,
     )
     made = binaries.build(settings, dist_dir(c, dist), runner(c), os.environ)
     if made:

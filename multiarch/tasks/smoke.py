@@ -10,7 +10,9 @@ from .. import build as builds
 from .. import platforms as platform_list
 from .. import smoke as smokes
 from ..command import results, say
+from ..config import default
 from ..errors import UserError
+from ..reference import check_reference
 from ..registry_api import split_reference
 from ..version import describe
 from .build import build as build_task
@@ -21,7 +23,7 @@ from .edge import at_the_edge, number, options, runner
     help={
         "image": "reference to test (default: BUILD_REGISTRY/IMAGE:e2e)",
         "platforms": "only these os/arch[/variant] (default: every platform in the index)",
-        "timeout": "seconds each platform may run (default 60)",
+        "timeout": f"seconds each platform may run (default {default('smoke', 'timeout'):g})",
         "build": "build and push it with `invoke build` first (default); --no-build tests "
         "what the registry holds, against the version and commit its labels name",
     }
@@ -34,8 +36,15 @@ def smoke(c, image=None, platforms=None, timeout=None, build=True):
     its own os/arch/variant and the version and commit of the build.
     """
     settings = options(c, "smoke", image=image, platforms=platforms, timeout=timeout)
-    ref = settings["image"] or default_image(c)
+    ref = check_reference(settings["image"] or default_image(c), "--image (smoke.image)")
+    split_reference(ref)
     wanted = platform_list.parse(settings["platforms"]) if settings["platforms"] else None
+    seconds = number(settings["timeout"], "--timeout (smoke.timeout)")
+    if not seconds > 0:
+        raise UserError(
+            f"--timeout (smoke.timeout) must be more than 0 seconds, not {seconds:g}",
+            "give the seconds each platform may run, such as 60",
+        )
     expected = None
     if build:
         host, repo, tag = split_reference(ref)
@@ -45,9 +54,7 @@ def smoke(c, image=None, platforms=None, timeout=None, build=True):
         say(f"expecting version {rev.version}, commit {rev.commit}: what this checkout says")
     else:
         say("not built here: expecting the version and commit each image's labels name")
-    outcomes = smokes.Smoke(
-        ref, runner(c), expected, number(settings["timeout"], "--timeout (smoke.timeout)")
-    ).run(wanted)
+    outcomes = smokes.Smoke(ref, runner(c), expected, seconds).run(wanted)
     results.print(smokes.table(ref, outcomes))
     failed = [o.platform for o in outcomes if not o.ok]
     if failed:

@@ -79,6 +79,7 @@ def test_image_survives_rm_and_recreate_but_not_purge(registry_env, tmp_path):
     assert tags(registry_env) == []
 
 
+@pytest.mark.machine
 def test_image_survives_daemon_restart(registry_env, tmp_path):
     machine_test("kills and restarts the Docker daemon")
     pidfile = Path("/var/run/docker.pid")

@@ -224,6 +224,7 @@ def test_a_platform_the_index_lacks_fails(qemu, registry, tmp_path):
     assert table["linux/s390x"][1].startswith("FAIL: not in the index")
 
 
+@pytest.mark.machine
 def test_disabled_qemu_registration_fails_with_the_fix(qemu, registry, tmp_path):
     machine_test("switches the host's qemu-aarch64 registration off and on")
     entry = binfmt.ROOT / "qemu-aarch64"

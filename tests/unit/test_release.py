@@ -166,7 +166,7 @@ def test_clean_in_a_dry_run_removes_nothing(tmp_path, scratch_tmp):
 @pytest.mark.parametrize("dist", [".", "..", "../elsewhere", "/usr"])
 def test_clean_refuses_anything_but_a_directory_inside_the_module(tmp_path, scratch_tmp, dist):
     module = repo(tmp_path / "mod")
-    with pytest.raises(UserError, match="only a directory inside the module"):
+    with pytest.raises(UserError, match="output goes to a directory inside the module"):
         release.clean(module / dist, module, Runner())
     assert (module / "go.mod").exists()
 
@@ -180,3 +180,18 @@ def test_the_tasks_own_untracked_files_do_not_count(tmp_path):
     assert release.version_at_head(checkout, checkout / "out").tag == "v1.4.2"
     with pytest.raises(UserError, match="untracked files"):
         release.version_at_head(checkout)
+
+
+def test_output_directories_inside_the_module_only(tmp_path):
+    from multiarch.files import output_dir
+
+    module = tmp_path / "mod"
+    (module / "sub").mkdir(parents=True)
+    assert output_dir(module / "dist", module) == (module / "dist").resolve()
+    assert output_dir(module / "sub" / "new" / "deeper", module).name == "deeper"
+    for bad in (module, tmp_path, Path("/"), module / ".." / "x"):
+        with pytest.raises(UserError, match="inside the module"):
+            output_dir(bad, module)
+    (module / "file").write_text("x")
+    with pytest.raises(UserError, match="is not a directory"):
+        output_dir(module / "file" / "dist", module)

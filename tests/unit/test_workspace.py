@@ -151,7 +151,6 @@ def test_parse_work_agrees_with_go(tmp_path, name):
 
 
 BAD_WORK = {
-    "unknown_directive": ("go 1.22\nfoo bar\n", 2, "unknown directive: foo"),
     "missing_arrow": ("go 1.22\nreplace example.com/a ../a\n", 2, "usage: replace"),
     "newline_in_string": ('go 1.22\nuse "./a\n', 2, "unexpected newline in string"),
     "eof_in_string": ('go 1.22\nuse "./a', 2, "unexpected EOF in string"),
@@ -168,10 +167,6 @@ BAD_WORK = {
         1,
         "unknown block type: replace example.com/a",
     ),
-    "go_block": ("go (\n\t1.22\n)\n", 1, "unknown block type: go"),
-    "repeated_go": ("go 1.22\ngo 1.23\n", 2, "repeated go statement"),
-    "bad_go_version": ("go 1.2x\n", 1, "invalid go version '1.2x'"),
-    "bad_toolchain": ("go 1.22\ntoolchain 1.22\n", 2, "invalid toolchain version '1.22'"),
     "module_without_version": ("replace a => b\n", 1, "must be directory path"),
     "directory_with_version": ("replace a => ../b v1.0.0\n", 1, "cannot have version"),
     "branch_version": ("replace a master => ../b\n", 1, 'version "master" invalid'),
@@ -179,6 +174,38 @@ BAD_WORK = {
     "windows_path": ("replace a => ..\\b\n", 1, "Windows path"),
     "stray_character": ("go 1.22\nuse ./a\f\n", 2, "unexpected input character"),
 }
+
+
+# Directives a build does not use, wrong or from a future Go: skipped, not refused (the
+# go command in the build judges them); what the build uses is still read.
+LENIENT_WORK = {
+    "unknown_directive": "go 1.22\nfoo bar\nuse ./a\n",
+    "future_block": "go 1.22\nfrob (\n\tx y\n)\nuse ./a\n",
+    "go_block": "go (\n\t1.22\n)\nuse ./a\n",
+    "repeated_go": "go 1.22\ngo 1.23\nuse ./a\n",
+    "bad_go_version": "go 1.2x\nuse ./a\n",
+    "bad_toolchain": "go 1.22\ntoolchain 1.22\nuse ./a\n",
+    "godebug_block": "go 1.22\ngodebug (\n\tdefault=go1.21\n)\nuse ./a\n",
+}
+
+
+@pytest.mark.parametrize("name", LENIENT_WORK)
+def test_work_directives_the_build_does_not_use_are_skipped(tmp_path, name):
+    parsed = parse_work(write(tmp_path / "go.work", LENIENT_WORK[name]))
+    assert [u.disk_path for u in parsed.use] == ["./a"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "module example.com/a\nfrob x\n",
+        "module example.com/a\nfrob (\n\tx\n)\n",
+        "module example.com/a\ngo 1.2x\ntoolchain nope\n",
+        "module example.com/a\nrequire (\n\texample.com/b v1.0.0\n)\nignore ./x\n",
+    ],
+)
+def test_mod_directives_the_build_does_not_use_are_skipped(tmp_path, text):
+    assert parse_mod(write(tmp_path / "go.mod", text)).module == "example.com/a"
 
 
 @pytest.mark.parametrize("name", BAD_WORK)
@@ -252,10 +279,9 @@ def test_parse_mod_module_block(tmp_path):
     ("text", "line", "what"),
     [
         ("go 1.22\n", None, "missing module declaration"),
-        ("module example.com/a\nfrob x\n", 2, "unknown directive: frob"),
         ("module example.com/a\nmodule example.com/b\n", 2, "repeated module statement"),
         ("module example.com/a\nreplace example.com/x ../x\n", 2, "usage: replace"),
-        ("module example.com/a\nfrob (\n)\n", 2, "unknown block type: frob"),
+        ("module example.com/a\nreplace example.com/x (\n)\n", 2, "unknown block type"),
     ],
 )
 def test_bad_mod(tmp_path, text, line, what):

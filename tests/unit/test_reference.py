@@ -1,0 +1,77 @@
+"""Image names, tags and references as Docker reads them."""
+
+from __future__ import annotations
+
+import pytest
+
+from multiarch import reference
+from multiarch.build import BuildSettings, check, tag_list
+from multiarch.errors import UserError
+from multiarch.version import Revision
+
+
+@pytest.mark.parametrize("name", ["hellorld", "owner/app", "a.b_c__d-e/f--g", "x" * 255])
+def test_valid_names(name):
+    assert reference.check_name(name, "image") == name
+
+
+@pytest.mark.parametrize("name", ["Hellorld", "app:1", "-app", "a//b", "a/", "a b", "x" * 256, ""])
+def test_invalid_names(name):
+    with pytest.raises(UserError, match="not a valid image name"):
+        reference.check_name(name, "image")
+
+
+@pytest.mark.parametrize("tag", ["1.4.2", "latest", "v1.2.3-4-gabc1234-dirty", "_x", "a" * 128])
+def test_valid_tags(tag):
+    assert reference.check_tag(tag, "tag") == tag
+
+
+@pytest.mark.parametrize("tag", ["a" * 129, ".x", "-x", "a b", "a+b", "é", ""])
+def test_invalid_tags(tag):
+    with pytest.raises(UserError, match="not a valid tag"):
+        reference.check_tag(tag, "tag")
+
+
+@pytest.mark.parametrize(
+    ("text", "tag"),
+    [
+        ("v1.2.3+build.7", "v1.2.3-build.7"),
+        ("feature/x", "feature-x"),
+        ("-weird", "weird"),
+        ("", "dev"),
+        ("v" + "1" * 200, "v" + "1" * 127),
+    ],
+)
+def test_a_tag_from_git_describe_is_made_valid(text, tag):
+    assert reference.valid_tag(text) == tag
+    rev = Revision(text, "c" * 40, False, "", "")
+    assert tag_list(BuildSettings(), rev) == [tag]
+
+
+@pytest.mark.parametrize(
+    "ref", ["registry:2", "localhost:5000/app:1.0", "[::1]:5000/a/b", "app@sha256:" + "a" * 64]
+)
+def test_valid_references(ref):
+    assert reference.check_reference(ref, "image") == ref
+
+
+@pytest.mark.parametrize("ref", ["Registry:2", "registry:", "a:b:c", "/app", "app@sha256:xyz"])
+def test_invalid_references(ref):
+    with pytest.raises(UserError, match="not a valid image reference"):
+        reference.check_reference(ref, "image")
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"registry": "local host:5000"}, ["not a registry address"]),
+        ({"image": "My App"}, ["--image", "not a valid image name"]),
+        ({"tag": "ok,not ok"}, ["--tag", "'not ok'"]),
+        ({"attestations": "maybe"}, ["unknown attestations setting"]),
+    ],
+)
+def test_build_settings_checked_before_anything_runs(settings, words):
+    with pytest.raises(UserError) as err:
+        check(BuildSettings(**settings))
+    for word in words:
+        assert word in str(err.value)
