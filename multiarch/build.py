@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import builder as builders
-from . import platforms, workspace
+from . import goenv, platforms, workspace
 from .builder import Builder
 from .command import Runner, say
 from .errors import UserError
+from .goenv import GoEnv, GoSettings
 from .platforms import Platform
 from .registry import LocalRegistry, RegistrySettings
 from .registry_api import (
@@ -54,6 +55,7 @@ class BuildSettings:
     # a buildx --output spec (type=local,dest=dist, type=oci,dest=x.tar) instead of
     # push or load
     output: str = ""
+    go: GoSettings = field(default_factory=GoSettings)  # where modules come from
 
 
 @dataclass
@@ -66,6 +68,7 @@ class Plan:
     references: list[str]
     dockerfile_text: str | None = None  # set when the Dockerfile goes through stdin
     labels: dict[str, str] = field(default_factory=dict)
+    go: GoEnv = field(default_factory=GoEnv)
 
     @property
     def reference(self) -> str:
@@ -84,6 +87,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
     s = settings
     context = Path(s.context).resolve()
     targets = platforms.parse(s.platforms)
+    go = goenv.resolve(s.go, environ)
     if s.load and s.push and not s.output:
         raise UserError("--load and pushing exclude each other", "add --no-push to --load")
     layout = workspace.resolve(context, environ)
@@ -123,6 +127,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> Plan:
         references=[f"{registry}/{image}:{tag}" for tag in tags],
         dockerfile_text=inserted if inserted != text else None,
         labels=labels,
+        go=go,
     )
 
 
@@ -177,6 +182,7 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
         "CREATED": rev.created,
         "SOURCE": rev.source,
         **p.layout.build_args(),
+        **p.go.variables,
     }
     for key, value in build_args.items():
         args += ["--build-arg", f"{key}={value}"]
@@ -184,6 +190,7 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
         args += ["--build-context", f"{name}={path}"]
     for key, value in p.labels.items():
         args += ["--label", f"{key}={value}"]
+    args += p.go.flags()
     args += attestation_flags(s, s.registry)
     if s.no_cache:
         args.append("--no-cache")

@@ -41,6 +41,20 @@ DEFAULTS = {
         "dockerfile": "Dockerfile",
         "target": "image",
     },
+    # where Go modules come from ("" means: as the host has it; see multiarch/goenv.py)
+    "go": {
+        "goproxy": "",
+        "goprivate": "",
+        "gonoproxy": "",
+        "gonosumdb": "",
+        "gonosumcheck": "",
+        "gosumdb": "",
+        "goinsecure": "",
+        "goflags": "",
+        "netrc": "",  # default: $NETRC, else ~/.netrc if there is one
+        "ca": "",  # a PEM file of extra CA certificates go trusts in the build
+        "network": "auto",  # auto: the host's network when GOPROXY names this machine
+    },
     "smoke": {
         "image": "",  # default: what `invoke build` pushes, tagged e2e
         "platforms": "",  # default: every platform in the index

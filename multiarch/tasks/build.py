@@ -9,6 +9,7 @@ from rich.table import Table
 
 from .. import build as builds
 from ..command import results
+from ..goenv import GoSettings
 from .edge import at_the_edge, options, runner
 from .registry import local_registry
 
@@ -31,8 +32,8 @@ BUILD_HELP = {
 
 
 def build_settings(c, **flags) -> builds.BuildSettings:
-    """Build settings: Invoke configuration (build.*), overridden by the flags given."""
-    return builds.BuildSettings(**options(c, "build", **flags))
+    """Build settings: Invoke configuration (build.*, go.*), overridden by the flags given."""
+    return builds.BuildSettings(**options(c, "build", **flags), go=GoSettings(**options(c, "go")))
 
 
 @task(help=BUILD_HELP)

@@ -1,0 +1,177 @@
+"""Where a build's Go modules come from, and what go needs to fetch private ones.
+
+The go command decides where modules come from by a handful of variables (GOPROXY,
+GOPRIVATE, ...). A build inside the image must see the same ones as `go build` on the
+host, so each is taken from the configuration (`go.goproxy`, ...), else from the host's
+environment, else from the file `go env -w` writes, exactly as the go command ranks
+the last two. Only the variables that are set become build arguments.
+
+Credentials never travel as a variable: a URL carrying them is refused. They reach the
+build only as BuildKit secrets, which are mounted on the steps that fetch modules and
+land in no layer, history entry, label or cache key: the user's netrc (go's own
+`$NETRC`, else `~/.netrc`) or a file named in `go.netrc`, and a PEM file of extra CA
+certificates (`go.ca`) that go trusts besides the system's. A module proxy on this
+machine is only reachable from a RUN step with the host's network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import UserError
+from .registry_api import is_loopback
+
+# The go command's variables that decide where modules come from and how they are checked.
+VARIABLES = (
+    "GOPROXY",
+    "GOPRIVATE",
+    "GONOPROXY",
+    "GONOSUMDB",
+    "GONOSUMCHECK",
+    "GOSUMDB",
+    "GOINSECURE",
+    "GOFLAGS",
+)
+# The ids of the BuildKit secrets, which the Dockerfile mounts by these names.
+NETRC_SECRET = "netrc"
+CA_SECRET = "go-ca"
+
+NETWORKS = ("auto", "host", "default")
+NETRC_HINT = (
+    "put them in a netrc (~/.netrc, or the file go.netrc names): "
+    "`machine HOST[:PORT] login USER password SECRET`"
+)
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s,|]+")
+
+
+@dataclass(frozen=True)
+class GoSettings:
+    """The `go` section of the configuration; "" means: as the host has it."""
+
+    goproxy: str = ""
+    goprivate: str = ""
+    gonoproxy: str = ""
+    gonosumdb: str = ""
+    gonosumcheck: str = ""
+    gosumdb: str = ""
+    goinsecure: str = ""
+    goflags: str = ""
+    netrc: str = ""  # default: $NETRC, else ~/.netrc if there is one
+    ca: str = ""  # a PEM file of CA certificates go trusts besides the system's
+    # auto: the host's network when a GOPROXY or GOSUMDB URL names this machine
+    network: str = "auto"
+
+
+@dataclass(frozen=True)
+class GoEnv:
+    """What a build gets: variables, secret files, and whether it needs the host's network."""
+
+    variables: dict[str, str] = field(default_factory=dict)
+    netrc: Path | None = None
+    ca: Path | None = None
+    host_network: bool = False
+
+    def secrets(self) -> dict[str, Path]:
+        found = {NETRC_SECRET: self.netrc, CA_SECRET: self.ca}
+        return {name: path for name, path in found.items() if path is not None}
+
+    def flags(self) -> list[str]:
+        """buildx flags besides the build arguments: the secrets and the network."""
+        args: list[str] = []
+        for name, path in self.secrets().items():
+            args += ["--secret", f"id={name},src={path}"]
+        if self.host_network:
+            # a docker-container builder grants it only if started with
+            # --allow-insecure-entitlement network.host (builder.choose creates it so)
+            args += ["--network", "host", "--allow", "network.host"]
+        return args
+
+
+def resolve(settings: GoSettings, environ: Mapping[str, str]) -> GoEnv:
+    """The Go environment of a build, checked; UserError for credentials in a URL, a
+    missing file or an unknown network setting. Reads files only: nothing runs."""
+    stored = go_env_file(environ)
+    variables: dict[str, str] = {}
+    for name in VARIABLES:
+        value = getattr(settings, name.lower()) or environ.get(name) or stored.get(name, "")
+        if value:
+            refuse_credentials(name, value)
+            variables[name] = value
+    if settings.network not in NETWORKS:
+        raise UserError(
+            f"unknown go.network setting {settings.network!r}", f"use {', '.join(NETWORKS)}"
+        )
+    local = any(is_loopback(host) for host in url_hosts(variables))
+    return GoEnv(
+        variables=variables,
+        netrc=netrc_file(settings.netrc, environ),
+        ca=ca_file(settings.ca),
+        host_network=settings.network == "host" or (settings.network == "auto" and local),
+    )
+
+
+def go_env_file(environ: Mapping[str, str]) -> dict[str, str]:
+    """What `go env -w` wrote: $GOENV, else $XDG_CONFIG_HOME/go/env or ~/.config/go/env."""
+    name = environ.get("GOENV", "")
+    if name == "off":
+        return {}
+    if not name:
+        config = environ.get("XDG_CONFIG_HOME") or str(_home(environ) / ".config")
+        name = str(Path(config) / "go" / "env")
+    try:
+        text = Path(name).read_text()
+    except OSError:
+        return {}
+    # the go command's own reading: NAME=VALUE lines, anything else is skipped
+    pairs = (line.partition("=") for line in text.splitlines())
+    return {key.strip(): value for key, sep, value in pairs if sep and key[:1].isupper()}
+
+
+def refuse_credentials(name: str, value: str) -> None:
+    """UserError if a URL in the value carries a user or password; the error never shows it."""
+    for url in _URL.findall(value):
+        parts = urlsplit(url)
+        if "@" in parts.netloc:
+            shown = f"{parts.scheme}://***@{parts.netloc.rpartition('@')[2]}"
+            raise UserError(f"{name} carries credentials in a URL ({shown})", NETRC_HINT)
+
+
+def url_hosts(variables: Mapping[str, str]) -> list[str]:
+    """The host[:port] of every URL in GOPROXY and GOSUMDB."""
+    found = []
+    for name in ("GOPROXY", "GOSUMDB"):
+        found += [urlsplit(url).netloc for url in _URL.findall(variables.get(name, ""))]
+    return [host for host in found if host]
+
+
+def netrc_file(setting: str, environ: Mapping[str, str]) -> Path | None:
+    """The netrc to send: as configured (it must exist), else the one go reads on the host."""
+    if setting:
+        path = Path(setting).expanduser()
+        if not path.is_file():
+            raise UserError(f"go.netrc names {path}, which is not a file", NETRC_HINT)
+        return path.resolve()
+    path = Path(environ.get("NETRC") or _home(environ) / ".netrc")
+    return path.resolve() if path.is_file() else None
+
+
+def ca_file(setting: str) -> Path | None:
+    if not setting:
+        return None
+    path = Path(setting).expanduser()
+    hint = "name a PEM file holding the extra CA certificates in go.ca"
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        raise UserError(f"go.ca names {path}, which cannot be read", hint) from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise UserError(f"go.ca names {path}, which holds no PEM certificate", hint)
+    return path.resolve()
+
+
+def _home(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("HOME") or Path.home())
