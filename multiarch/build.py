@@ -240,6 +240,7 @@ def run(p: Plan, runner: Runner) -> Result | None:
             argv,
             input=p.dockerfile_text,
             hint="the build's own output above says why",
+            explain=p.go.explain,
         )
         if runner.dry:
             return None

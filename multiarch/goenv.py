@@ -46,6 +46,10 @@ NETRC_HINT = (
     "`machine HOST[:PORT] login USER password SECRET`"
 )
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s,|]+")
+# What the go command says when a module source turns it away, as a build shows it.
+_REFUSED = re.compile(r"go: (?:downloading )?(\S+@\S+): reading (\S+): (40[13]\b.*)")
+_UNTRUSTED = re.compile(r'Get "(\S+)": tls: failed to verify certificate: (.*)')
+_UNREACHABLE = re.compile(r"dial tcp (\S+): connect: connection refused")
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,51 @@ class GoEnv:
             # --allow-insecure-entitlement network.host (builder.choose creates it so)
             args += ["--network", "host", "--allow", "network.host"]
         return args
+
+    def explain(self, output: list[str]) -> UserError | None:
+        """A failed build's last output lines as one error, when go could not fetch a
+        module for want of credentials, trust or network; else None."""
+        text = "\n".join(output)
+        if found := _REFUSED.search(text):
+            module, url, status = found.groups()
+            host = urlsplit(url).netloc
+            if self.netrc is None:
+                hint = (
+                    f"no netrc reached the build: put `machine {host} login USER password "
+                    "SECRET` in ~/.netrc, or in a file that go.netrc names"
+                )
+            else:
+                hint = (
+                    f"{self.netrc} has no credentials {host} takes: go sends a netrc entry "
+                    f"only over HTTPS, and only if its `machine` is {host} exactly"
+                )
+            return UserError(f"go was refused {module} by {host} ({status.strip()})", hint)
+        if found := _UNTRUSTED.search(text):
+            host = urlsplit(found[1]).netloc
+            hint = (
+                f"{self.ca} (go.ca) does not hold the CA that signed it"
+                if self.ca
+                else "name a PEM file of the CA that signed it in go.ca"
+            )
+            return UserError(
+                f"go does not trust the certificate of {host} ({found[2].strip()})", hint
+            )
+        if (found := _UNREACHABLE.search(text)) and is_loopback(found[1]):
+            hint = (
+                "is the module proxy running?"
+                if self.host_network
+                else "a module source on this machine needs the host's network: set go.network "
+                "to host"
+            )
+            return UserError(f"go cannot reach {found[1]} from the build", hint)
+        if "granting entitlement network.host is not allowed" in text:
+            return UserError(
+                "the builder does not grant the host's network, which a module proxy on this "
+                "machine needs",
+                "start its buildkitd with --allow-insecure-entitlement network.host "
+                "(`docker buildx rm multiarch`: invoke build creates it so)",
+            )
+        return None
 
 
 def resolve(settings: GoSettings, environ: Mapping[str, str]) -> GoEnv:
