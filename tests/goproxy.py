@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import secrets
 import ssl
 import threading
 import zipfile
@@ -74,16 +75,34 @@ def publish(root: Path, path: str, version: str, files: dict[str, str]) -> str:
 class Proxy:
     url: str  # https://127.0.0.1:PORT
     host: str  # 127.0.0.1:PORT, as a netrc `machine` line must name it
-    root: Path
+    root: Path  # publish() modules here
     user: str
     password: str
+    ca: Path  # the CA certificate go must trust
+    netrc: Path  # a netrc with the credentials
     # (path, whether it came with the right credentials), in the order asked
     requests: list[tuple[str, bool]] = field(default_factory=list)
 
 
 @contextmanager
-def serve(root: Path, cert: Path, key: Path, user: str, password: str) -> Iterator[Proxy]:
-    """Serve `root` over HTTPS on 127.0.0.1 to requests with these basic credentials."""
+def running(where: Path) -> Iterator[Proxy]:
+    """A proxy serving where/files over HTTPS on 127.0.0.1, to requests with a fresh
+    password only; its CA and a netrc for it are files under `where`."""
+    ca, cert, key = make_ca(where / "tls")
+    root = where / "files"
+    root.mkdir(parents=True, exist_ok=True)
+    user, password = "gopher", secrets.token_urlsafe(18)
+    with serve(root, cert, key, user, password) as (host, requests):
+        netrc = where / "netrc"
+        # with the port: go sends nothing for a bare `machine 127.0.0.1` (golang/go#81253)
+        netrc.write_text(f"machine {host} login {user} password {password}\n")
+        yield Proxy(f"https://{host}", host, root, user, password, ca, netrc, requests)
+
+
+@contextmanager
+def serve(root: Path, cert: Path, key: Path, user: str, password: str):
+    """Serve `root` over HTTPS on 127.0.0.1 to requests with these basic credentials:
+    ("127.0.0.1:PORT", the list of (path, authorized) it appends each request to)."""
     expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
     seen: list[tuple[str, bool]] = []
 
@@ -117,9 +136,8 @@ def serve(root: Path, cert: Path, key: Path, user: str, password: str) -> Iterat
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    host = f"127.0.0.1:{server.server_address[1]}"
     try:
-        yield Proxy(f"https://{host}", host, root, user, password, seen)
+        yield f"127.0.0.1:{server.server_address[1]}", seen
     finally:
         server.shutdown()
         server.server_close()
