@@ -146,7 +146,8 @@ def resolve(settings: GoSettings, environ: Mapping[str, str]) -> GoEnv:
     stored = go_env_file(environ)
     variables: dict[str, str] = {}
     for name in VARIABLES:
-        value = getattr(settings, name.lower()) or environ.get(name) or stored.get(name, "")
+        configured = str(getattr(settings, name.lower()))  # YAML may give GONOSUMCHECK: 1
+        value = configured or environ.get(name) or stored.get(name, "")
         if value:
             refuse_credentials(name, value)
             variables[name] = value

@@ -55,6 +55,8 @@ def build(
 
     A go.work around the module (GOWORK as the go command reads it) brings its other
     modules into the build as named build contexts; the image records them in labels.
+    The host's Go module settings (GOPROXY, GOPRIVATE, ...; config go.*) apply inside,
+    and its netrc and go.ca reach the module download as BuildKit secrets.
     """
     settings = build_settings(
         c,

@@ -44,6 +44,11 @@ def test_config_over_environment_over_go_env_file(tmp_path):
     }
 
 
+def test_a_number_from_yaml_is_a_value(tmp_path):
+    env = goenv.resolve(GoSettings(gonosumcheck=1), home(tmp_path))  # type: ignore[arg-type]
+    assert env.variables == {"GONOSUMCHECK": "1"}
+
+
 def test_goenv_names_the_file_or_turns_it_off(tmp_path):
     file = tmp_path / "goenv"
     file.write_text("GOPROXY=https://proxy.example\n")
