@@ -28,8 +28,8 @@ ARG GOWORK=off
 ENV GOWORK=${GOWORK}
 WORKDIR /src/${MODULE_DIR}
 COPY --from=workspace / /src/
-# Where modules come from, as on the host: `invoke build` passes those of these the host
-# or the `go` configuration sets. ARGs reach the RUN steps' environment and nothing
+# Where modules come from, as on the host: `invoke build` passes each of these that the
+# `go` configuration or the host sets. ARGs reach the RUN steps' environment and nothing
 # else; unset ones leave the base image's defaults alone.
 ARG GOPROXY GOPRIVATE GONOPROXY GONOSUMDB GONOSUMCHECK GOSUMDB GOINSECURE GOFLAGS
 # Credentials and extra CA certificates come only as BuildKit secrets (optional), mounted

@@ -146,7 +146,9 @@ def resolve(settings: GoSettings, environ: Mapping[str, str]) -> GoEnv:
     stored = go_env_file(environ)
     variables: dict[str, str] = {}
     for name in VARIABLES:
-        configured = str(getattr(settings, name.lower()))  # YAML may give GONOSUMCHECK: 1
+        configured = getattr(settings, name.lower())
+        # YAML may give a number (GONOSUMCHECK: 1), or None for a key left empty
+        configured = "" if configured is None else str(configured)
         value = configured or environ.get(name) or stored.get(name, "")
         if value:
             refuse_credentials(name, value)

@@ -1,10 +1,12 @@
 """Where a build's modules come from: the Go environment, secrets and network, decided."""
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from multiarch import build, goenv
+from multiarch import build, builder, goenv
+from multiarch.command import Runner
 from multiarch.errors import UserError
 from multiarch.goenv import GoEnv, GoSettings
 from tests.unit.test_build_plan import flag_values, make_plan, module
@@ -44,8 +46,9 @@ def test_config_over_environment_over_go_env_file(tmp_path):
     }
 
 
-def test_a_number_from_yaml_is_a_value(tmp_path):
-    env = goenv.resolve(GoSettings(gonosumcheck=1), home(tmp_path))  # type: ignore[arg-type]
+def test_a_number_or_nothing_from_yaml(tmp_path):
+    settings = GoSettings(gonosumcheck=1, goproxy=None)  # type: ignore[arg-type]
+    env = goenv.resolve(settings, home(tmp_path))
     assert env.variables == {"GONOSUMCHECK": "1"}
 
 
@@ -187,3 +190,34 @@ def test_unreachable_proxy_on_this_machine_points_at_the_network():
 
 def test_other_failures_are_left_to_the_build_output():
     assert GoEnv().explain(["./main.go:3:1: syntax error", "ERROR: failed to solve"]) is None
+
+
+class NoContainerdStore(Runner):
+    """A daemon without the containerd image store and no `multiarch` builder yet:
+    answers the look-ups, records what would run."""
+
+    def __init__(self):
+        super().__init__(dry=True)
+        self.ran: list[list[str]] = []
+
+    def query(self, argv, *, check=True, hint=None):
+        answers = {
+            "info": (0, '"26.1.5" [["Backing Filesystem","extfs"]]'),
+            "version": (0, "github.com/docker/buildx v0.13.1 x"),
+            "inspect": (1, ""),
+        }
+        code, out = answers[argv[2] if argv[1] == "buildx" else argv[1]]
+        return subprocess.CompletedProcess(argv, code, out, "")
+
+    def run(self, argv, **kwargs):
+        self.ran.append(list(argv))
+
+
+def test_the_container_builder_is_created_able_to_grant_the_host_network():
+    runner = NoContainerdStore()
+    chosen = builder.choose(runner)
+    assert chosen.name == builder.CONTAINER_BUILDER
+    [create] = runner.ran
+    assert create[:3] == ["docker", "buildx", "create"]
+    flags = create[create.index("--buildkitd-flags") + 1]
+    assert flags == "--allow-insecure-entitlement network.host"
