@@ -133,7 +133,7 @@ def _call_kept(argv: Sequence[str], *, input: str | None):
         os.close(writer)
     if input is not None:
         threading.Thread(target=_feed, args=(proc, input), daemon=True).start()
-    kept: deque[str] = deque(maxlen=TAIL)
+    kept: deque[bytes] = deque(maxlen=TAIL)
     try:
         _pass_on(reader, kept)
     except KeyboardInterrupt:
@@ -147,7 +147,10 @@ def _call_kept(argv: Sequence[str], *, input: str | None):
         raise
     os.close(reader)
     proc.wait()
-    return subprocess.CompletedProcess(proc.args, proc.returncode, None, "\n".join(kept))
+    text = b"\n".join(kept).decode(errors="replace")
+    return subprocess.CompletedProcess(
+        proc.args, proc.returncode, None, _TERMINAL_CODES.sub("", text)
+    )
 
 
 def _feed(proc: subprocess.Popen, text: str) -> None:
@@ -159,7 +162,7 @@ def _feed(proc: subprocess.Popen, text: str) -> None:
         pass  # the command stopped before reading it all: its exit status says why
 
 
-def _pass_on(reader: int, kept: deque[str]) -> None:
+def _pass_on(reader: int, kept: deque[bytes]) -> None:
     """Copy what comes from `reader` to our stderr, keeping its lines, until it ends."""
     pending = b""
     while True:
@@ -172,9 +175,9 @@ def _pass_on(reader: int, kept: deque[str]) -> None:
         sys.stderr.buffer.write(chunk)
         sys.stderr.buffer.flush()
         *lines, pending = (pending + chunk).split(b"\n")
-        kept.extend(_TERMINAL_CODES.sub("", line.decode(errors="replace")) for line in lines)
+        kept.extend(lines)
     if pending:
-        kept.append(_TERMINAL_CODES.sub("", pending.decode(errors="replace")))
+        kept.append(pending)
 
 
 def _failure(argv: Sequence[str], result: subprocess.CompletedProcess[str]) -> str:
