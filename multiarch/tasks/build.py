@@ -10,7 +10,7 @@ from rich.table import Table
 from .. import build as builds
 from ..command import results
 from ..goenv import GoSettings
-from .edge import at_the_edge, options, runner
+from .edge import at_the_edge, options, runner, section_settings
 from .registry import local_registry
 
 # Help for the options that the build tasks (build, manifest.build, bin, release) share.
@@ -33,7 +33,8 @@ BUILD_HELP = {
 
 def build_settings(c, **flags) -> builds.BuildSettings:
     """Build settings: Invoke configuration (build.*, go.*), overridden by the flags given."""
-    return builds.BuildSettings(**options(c, "build", **flags), go=GoSettings(**options(c, "go")))
+    go = section_settings(GoSettings, c, "go")
+    return builds.BuildSettings(**options(c, "build", **flags), go=go)
 
 
 @task(help=BUILD_HELP)

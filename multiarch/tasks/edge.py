@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import functools
 import sys
 from collections.abc import Mapping
@@ -37,6 +39,19 @@ def options(c: Context, section: str, **flags) -> dict:
     merged = dict(_plain(c.config.get(section, {})))
     merged.update({k: v for k, v in flags.items() if v is not None})
     return merged
+
+
+def section_settings(cls, c: Context, section: str):
+    """A section of the configuration as the dataclass `cls`; UserError for a key it does
+    not know (a typo in invoke.yaml), with the nearest known one."""
+    values = options(c, section)
+    known = [f.name for f in dataclasses.fields(cls)]
+    for key in values:
+        if key not in known:
+            near = difflib.get_close_matches(key, known, 1)
+            hint = f"did you mean {section}.{near[0]}?" if near else f"known: {', '.join(known)}"
+            raise UserError(f"unknown setting {section}.{key}", hint)
+    return cls(**values)
 
 
 def _plain(value):

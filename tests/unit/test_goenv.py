@@ -4,11 +4,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from invoke import Config, Context
 
 from multiarch import build, builder, goenv
 from multiarch.command import Runner
 from multiarch.errors import UserError
 from multiarch.goenv import GoEnv, GoSettings
+from multiarch.tasks import DEFAULTS
+from multiarch.tasks.edge import section_settings
 from tests.unit.test_build_plan import flag_values, make_plan, module
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
@@ -221,3 +224,12 @@ def test_the_container_builder_is_created_able_to_grant_the_host_network():
     assert create[:3] == ["docker", "buildx", "create"]
     flags = create[create.index("--buildkitd-flags") + 1]
     assert flags == "--allow-insecure-entitlement network.host"
+
+
+def test_a_typo_in_the_go_section_is_one_line_with_the_nearest_key():
+    config = Config(overrides={"go": {**DEFAULTS["go"], "goprxy": "https://proxy.example"}})
+    with pytest.raises(UserError) as e:
+        section_settings(GoSettings, Context(config), "go")
+    assert e.value.message == "unknown setting go.goprxy"
+    assert e.value.hint == "did you mean go.goproxy?"
+    assert section_settings(GoSettings, Context(Config(overrides=DEFAULTS)), "go") == GoSettings()
