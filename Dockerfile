@@ -31,12 +31,24 @@ ARG GOWORK=off
 ENV GOWORK=${GOWORK}
 WORKDIR /src/${MODULE_DIR}
 COPY --from=workspace / /src/
+# Where modules come from, as on the host: `invoke build` passes each of these that the
+# `go` configuration or the host sets. ARGs reach the RUN steps' environment and nothing
+# else; unset ones leave the base image's defaults alone.
+ARG GOPROXY GOPRIVATE GONOPROXY GONOSUMDB GONOSUMCHECK GOSUMDB GOINSECURE GOFLAGS
+# Credentials and extra CA certificates come only as BuildKit secrets (optional), mounted
+# on the two steps that may fetch modules, so they are in no layer, history entry or
+# cache key. go reads the netrc NETRC names, and trusts the certificates of every
+# SSL_CERT_DIR directory besides the system's bundle (Go's default directories kept).
+ENV NETRC=/run/secrets/netrc \
+    SSL_CERT_DIR=/etc/ssl/certs:/etc/pki/tls/certs:/run/go-ca
 # Dependencies before sources: the download step stays cached while code changes.
 # (go.sum* because a module without dependencies has none.) Not in a workspace: there
 # `go mod download` looks up the versions the modules require of each other, which
 # need exist nowhere; `go build` takes them from the workspace instead.
 COPY go.mod go.sum* ./
 RUN --mount=type=cache,target=/cache/go-mod \
+    --mount=type=secret,id=netrc,required=false \
+    --mount=type=secret,id=go-ca,target=/run/go-ca/ca.crt,required=false \
     if [ "$GOWORK" = off ]; then go mod download; fi
 COPY . .
 ARG TARGETOS TARGETARCH TARGETVARIANT
@@ -47,6 +59,8 @@ ARG MAIN=.
 # -o to a directory: go names the binary after the module, with .exe on Windows.
 RUN --mount=type=cache,target=/cache/go-mod \
     --mount=type=cache,target=/cache/go-build \
+    --mount=type=secret,id=netrc,required=false \
+    --mount=type=secret,id=go-ca,target=/run/go-ca/ca.crt,required=false \
     GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
     go build -trimpath -ldflags "-s -w -X main.version=$VERSION -X main.commit=$REVISION" \
       -o /out/ "$MAIN"

@@ -20,12 +20,13 @@ from pathlib import Path
 
 from . import builder as builders
 from . import dockerfile as dockerfiles
+from . import goenv, platforms, reference, workspace
 from . import mains as main_packages
-from . import platforms, reference, workspace
 from .builder import Builder
 from .command import NETWORK_TIMEOUT, Runner, say
 from .config import default
 from .errors import UserError
+from .goenv import GoEnv, GoSettings
 from .mains import Main
 from .platforms import Platform
 from .registry import LocalRegistry, RegistrySettings
@@ -72,6 +73,7 @@ class BuildSettings:
     # a buildx --output spec (type=local,dest=dist, type=oci,dest=x.tar) instead of
     # push or load
     output: str = ""
+    go: GoSettings = field(default_factory=GoSettings)  # where modules come from
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Plan:
     dockerfile: dockerfiles.Source
     dockerfile_text: str | None = None  # set when the Dockerfile goes through stdin
     labels: dict[str, str] = field(default_factory=dict)
+    go: GoEnv = field(default_factory=GoEnv)
 
     @property
     def reference(self) -> str:
@@ -106,6 +109,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
     context = Path(s.context).resolve()
     targets = platforms.parse(s.platforms)
     check(s)
+    go = goenv.resolve(s.go, environ)
     if s.load and s.push and not s.output:
         raise UserError("--load and pushing exclude each other", "add --no-push to --load")
     layout = workspace.resolve(context, environ)
@@ -154,6 +158,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
                 # the file as it is on disk, unless it is filled in or has none
                 dockerfile_text=None if inserted == source.text and source.path else inserted,
                 labels=labels,
+                go=go,
             )
         )
     return plans
@@ -234,6 +239,7 @@ def build_args(p: Plan) -> dict[str, str]:
         **p.layout.build_args(),
         "MAIN": p.main.package,
         "BINARY": p.main.binary,
+        **p.go.variables,
     }
 
 
@@ -249,6 +255,7 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
         args += ["--build-context", f"{name}={path}"]
     for key, value in p.labels.items():
         args += ["--label", f"{key}={value}"]
+    args += p.go.flags()
     args += attestation_flags(s, s.registry)
     if s.no_cache:
         args.append("--no-cache")
@@ -288,6 +295,12 @@ class Result:
 def run(plans: list[Plan], runner: Runner) -> list[Result]:
     """Run the build of every main package at once; [] in a dry run."""
     first = plans[0]
+    if len(plans) > 1 and first.go.host_network:
+        say(
+            "one build per main package: this buildx's bake cannot give a target the host's "
+            "network, which the module proxy on this machine needs"
+        )
+        return [result for p in plans for result in run([p], runner)]
     if first.layout.stage_lines():
         say("[dim]the workspace stage gets:[/]")
         for line in first.layout.stage_lines():
@@ -307,7 +320,12 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
                 say(f"[dim]bake target {name}: {p.main.package} -> {to}[/]")
             definition.write_text(json.dumps(bake_definition(targets, contexts), indent=2))
             argv, text = bake_command(first, definition, metadata), None
-        runner.run(argv, input=text, hint="the build's own output above says why")
+        runner.run(
+            argv,
+            input=text,
+            hint="the build's own output above says why",
+            explain=first.go.explain,
+        )
         if runner.dry:
             return []
         written = json.loads(metadata.read_text()) if metadata.exists() else {}
@@ -355,6 +373,9 @@ def bake_definition(targets: dict[str, Plan], contexts: dict[str, Path]) -> dict
                 "output": [s.output],
             }[p.output],
         }
+        secrets = p.go.secrets()
+        if secrets:
+            target["secret"] = [f"id={key},src={path}" for key, path in secrets.items()]
         if p.dockerfile_text is not None:
             target["dockerfile-inline"] = p.dockerfile_text
         else:

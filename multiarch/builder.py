@@ -2,7 +2,8 @@
 
 The default builder (docker driver) builds and pushes multi-platform images only when
 the daemon uses the containerd image store. Without it, a docker-container builder is
-needed; it runs with the host's network so that it reaches a registry on localhost.
+needed; it runs with the host's network so that it reaches a registry on localhost, and
+may grant a build the host's network so that RUN steps reach a module proxy there.
 """
 
 from __future__ import annotations
@@ -94,7 +95,10 @@ def choose(runner: Runner, name: str = "") -> Builder:
         runner.run(
             [
                 "docker", "buildx", "create", "--name", CONTAINER_BUILDER,
-                "--driver", "docker-container", "--driver-opt", "network=host", "--bootstrap",
+                "--driver", "docker-container", "--driver-opt", "network=host",
+                # lets a build use --network host: a module proxy on this machine (goenv)
+                "--buildkitd-flags", "--allow-insecure-entitlement network.host",
+                "--bootstrap",
             ],
             hint=f"it runs the moby/buildkit image, which must be pullable; or {CONTAINERD_FIX}",
         )  # fmt: skip

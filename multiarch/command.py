@@ -7,10 +7,16 @@ even in a dry run so that the decisions a dry run shows are the real ones.
 
 from __future__ import annotations
 
+import os
+import pty
+import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Sequence
+import termios
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
 
 from rich.console import Console
 from rich.markup import escape
@@ -27,6 +33,9 @@ results = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 STOP_GRACE = 10
 # How long a command that waits on the network (a pull, a registry look-up) may take.
 NETWORK_TIMEOUT = 300
+# How many of a command's last stderr lines are kept to explain its failure.
+TAIL = 80
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
 
 
 def say(message: str) -> None:
@@ -52,19 +61,25 @@ class Runner:
         capture: bool = False,
         hint: str | None = None,
         timeout: float | None = None,
+        explain: Callable[[list[str]], UserError | None] | None = None,
     ) -> subprocess.CompletedProcess[str] | None:
         """Show and run a command that changes something; None in a dry run.
 
         Output streams to the terminal unless `capture`. A failure, or still running
         after `timeout` seconds, raises UserError naming the command, with `hint` saying
-        what to do.
+        what to do; with `explain`, the command's last stderr lines are kept as they
+        stream by, and what `explain` makes of them (if anything) is the error instead.
         """
         self.show(argv)
         if self.dry:
             return None
-        result = _call(argv, input=input, capture=capture, timeout=timeout)
+        if explain is not None and not capture:
+            result = _call_kept(argv, input=input)
+        else:
+            result = _call(argv, input=input, capture=capture, timeout=timeout)
         if result.returncode != 0:
-            raise UserError(_failure(argv, result), hint)
+            explained = explain(result.stderr.splitlines()) if explain else None
+            raise explained or UserError(_failure(argv, result), hint)
         return result
 
     def query(
@@ -89,12 +104,8 @@ def _call(argv: Sequence[str], *, input: str | None, capture: bool, timeout: flo
             list(argv), stdin=subprocess.PIPE if input is not None else None,
             stdout=pipe, stderr=pipe, text=True, errors="replace",
         )  # fmt: skip
-    except FileNotFoundError:
-        raise UserError(f"{argv[0]} is not installed", "run scripts/provision.sh") from None
-    except PermissionError:
-        raise UserError(
-            f"{argv[0]} cannot be run: permission denied", f"check `ls -l $(which {argv[0]})`"
-        ) from None
+    except (FileNotFoundError, PermissionError) as e:
+        raise _not_runnable(argv, e) from None
     try:
         stdout, stderr = proc.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -114,6 +125,82 @@ def _call(argv: Sequence[str], *, input: str | None, capture: bool, timeout: flo
             proc.wait()
         raise
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def _not_runnable(argv: Sequence[str], e: OSError) -> UserError:
+    if isinstance(e, FileNotFoundError):
+        return UserError(f"{argv[0]} is not installed", "run scripts/provision.sh")
+    return UserError(
+        f"{argv[0]} cannot be run: permission denied", f"check `ls -l $(which {argv[0]})`"
+    )
+
+
+def _call_kept(argv: Sequence[str], *, input: str | None):
+    """Run a command with its stderr passed on to ours as it comes; its last TAIL lines
+    (terminal codes removed) are the result's stderr. On a terminal the command writes
+    to a pseudo-terminal of the same size, so it draws its progress as it would."""
+    terminal = sys.stderr.isatty()
+    reader, writer = pty.openpty() if terminal else os.pipe()
+    if terminal:
+        termios.tcsetwinsize(writer, termios.tcgetwinsize(sys.stderr.fileno()))
+    sys.stderr.flush()
+    try:
+        proc = subprocess.Popen(
+            list(argv), stdin=subprocess.PIPE if input is not None else None,
+            stderr=writer, text=True,
+        )  # fmt: skip
+    except (FileNotFoundError, PermissionError) as e:
+        os.close(reader)
+        raise _not_runnable(argv, e) from None
+    finally:
+        os.close(writer)
+    if input is not None:
+        threading.Thread(target=_feed, args=(proc, input), daemon=True).start()
+    kept: deque[bytes] = deque(maxlen=TAIL)
+    try:
+        _pass_on(reader, kept)
+    except KeyboardInterrupt:
+        # as in _call: let the command stop and have its say first, still passed on
+        threading.Thread(target=_pass_on, args=(reader, kept), daemon=True).start()
+        try:
+            proc.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
+    os.close(reader)
+    proc.wait()
+    text = b"\n".join(kept).decode(errors="replace")
+    return subprocess.CompletedProcess(
+        proc.args, proc.returncode, None, _TERMINAL_CODES.sub("", text)
+    )
+
+
+def _feed(proc: subprocess.Popen, text: str) -> None:
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(text)
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass  # the command stopped before reading it all: its exit status says why
+
+
+def _pass_on(reader: int, kept: deque[bytes]) -> None:
+    """Copy what comes from `reader` to our stderr, keeping its lines, until it ends."""
+    pending = b""
+    while True:
+        try:
+            chunk = os.read(reader, 1 << 16)
+        except OSError:  # a pseudo-terminal whose other end closed
+            break
+        if not chunk:
+            break
+        sys.stderr.buffer.write(chunk)
+        sys.stderr.buffer.flush()
+        *lines, pending = (pending + chunk).split(b"\n")
+        kept.extend(lines)
+    if pending:
+        kept.append(pending)
 
 
 def _failure(argv: Sequence[str], result: subprocess.CompletedProcess[str]) -> str:

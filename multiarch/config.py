@@ -46,6 +46,20 @@ DEFAULTS: dict[str, dict[str, object]] = {
         "target": "image",
         "context": "",  # default: the directory of tasks.py
     },
+    # where Go modules come from ("" means: as the host has it; see multiarch/goenv.py)
+    "go": {
+        "goproxy": "",
+        "goprivate": "",
+        "gonoproxy": "",
+        "gonosumdb": "",
+        "gonosumcheck": "",
+        "gosumdb": "",
+        "goinsecure": "",
+        "goflags": "",
+        "netrc": "",  # default: $NETRC, else ~/.netrc if there is one
+        "ca": "",  # a PEM file of extra CA certificates go trusts in the build
+        "network": "auto",  # auto: the host's network when GOPROXY names this machine
+    },
     "smoke": {
         "image": "",  # default: what invoke build pushes, tagged e2e
         "platforms": "",  # default: every platform in the index

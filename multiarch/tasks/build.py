@@ -10,6 +10,7 @@ from rich.table import Table
 from .. import build as builds
 from ..command import results
 from ..config import default
+from ..goenv import GoSettings
 from .edge import Switches, at_the_edge, options, runner
 from .registry import local_registry
 
@@ -35,10 +36,11 @@ BUILD_HELP = {
 
 
 def build_settings(c, cache: bool | None = None, **flags) -> builds.BuildSettings:
-    """Build settings: Invoke configuration (build.*), overridden by the flags given
+    """Build settings: Invoke configuration (build.*, go.*), overridden by the flags given
     (None: not given); `cache` is the flag pair --cache/--no-cache."""
     no_cache = None if cache is None else not cache
-    return builds.BuildSettings(**options(c, "build", no_cache=no_cache, **flags))
+    go = GoSettings(**options(c, "go"))
+    return builds.BuildSettings(**options(c, "build", no_cache=no_cache, **flags), go=go)
 
 
 @task(klass=Switches, help=BUILD_HELP)
@@ -63,6 +65,8 @@ def build(
 
     A go.work around the module (GOWORK as the go command reads it) brings its other
     modules into the build as named build contexts; the image records them in labels.
+    The host's Go module settings (GOPROXY, GOPRIVATE, ...; config go.*) apply inside,
+    and its netrc and go.ca reach the module download as BuildKit secrets.
     """
     settings = build_settings(
         c,

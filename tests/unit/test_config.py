@@ -13,6 +13,7 @@ from multiarch import config
 from multiarch.build import BuildSettings
 from multiarch.config import DEFAULTS
 from multiarch.errors import UserError
+from multiarch.goenv import GoSettings
 from multiarch.registry import RegistrySettings
 from multiarch.tasks import namespace
 from multiarch.tasks.edge import Switches
@@ -36,6 +37,8 @@ def test_dataclasses_take_their_defaults_from_the_table():
             assert getattr(build, key) == value, key
     for key, value in DEFAULTS["registry"].items():
         assert getattr(registry, key) == value, key
+    for key, value in DEFAULTS["go"].items():
+        assert getattr(GoSettings(), key) == value, key
 
 
 def project_config(tmp_path, text: str) -> Config:
@@ -56,6 +59,7 @@ def project_config(tmp_path, text: str) -> Config:
         ("build:\n  platforms: [linux/amd64]\n", ["build.platforms must be a string"]),
         ("smoke:\n  timeout: true\n", ["smoke.timeout must be a number"]),
         ("registry: 5000\n", ["registry must hold keys"]),
+        ("go:\n  goprxy: https://proxy.example\n", ["unknown key go.goprxy", "'goproxy'"]),
     ],
 )
 def test_a_bad_setting_is_one_error_naming_file_and_key(tmp_path, text, words):

@@ -1,0 +1,235 @@
+"""Where a build's Go modules come from, and what go needs to fetch private ones.
+
+The go command decides where modules come from by a handful of variables (GOPROXY,
+GOPRIVATE, ...). A build inside the image must see the same ones as `go build` on the
+host, so each is taken from the configuration (`go.goproxy`, ...), else from the host's
+environment, else from the file `go env -w` writes, exactly as the go command ranks
+the last two. Only the variables that are set become build arguments.
+
+Credentials never travel as a variable: a URL carrying them is refused. They reach the
+build only as BuildKit secrets, which are mounted on the steps that fetch modules and
+land in no layer, history entry, label or cache key: the user's netrc (go's own
+`$NETRC`, else `~/.netrc`) or a file named in `go.netrc`, and a PEM file of extra CA
+certificates (`go.ca`) that go trusts besides the system's. A module proxy on this
+machine is only reachable from a RUN step with the host's network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .config import default
+from .errors import UserError
+from .registry_api import is_loopback
+
+# The go command's variables that decide where modules come from and how they are checked.
+VARIABLES = (
+    "GOPROXY",
+    "GOPRIVATE",
+    "GONOPROXY",
+    "GONOSUMDB",
+    "GONOSUMCHECK",
+    "GOSUMDB",
+    "GOINSECURE",
+    "GOFLAGS",
+)
+# The ids of the BuildKit secrets, which the Dockerfile mounts by these names.
+NETRC_SECRET = "netrc"
+CA_SECRET = "go-ca"
+
+NETWORKS = ("auto", "host", "default")
+NETRC_HINT = (
+    "put them in a netrc (~/.netrc, or the file go.netrc names): "
+    "`machine HOST[:PORT] login USER password SECRET`"
+)
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s,|]+")
+# What the go command says when a module source turns it away, as a build shows it.
+_REFUSED = re.compile(r"go: (?:downloading )?(\S+@\S+): reading (\S+): (40[13]\b.*)")
+_UNTRUSTED = re.compile(r'Get "(\S+)": tls: failed to verify certificate: (.*)')
+_UNREACHABLE = re.compile(r"dial tcp (\S+): connect: connection refused")
+
+
+def _go(key: str) -> str:
+    return default("go", key)
+
+
+@dataclass(frozen=True)
+class GoSettings:
+    """The `go` section of the configuration (defaults: config.DEFAULTS); "" means: as
+    the host has it."""
+
+    goproxy: str = _go("goproxy")
+    goprivate: str = _go("goprivate")
+    gonoproxy: str = _go("gonoproxy")
+    gonosumdb: str = _go("gonosumdb")
+    gonosumcheck: str = _go("gonosumcheck")
+    gosumdb: str = _go("gosumdb")
+    goinsecure: str = _go("goinsecure")
+    goflags: str = _go("goflags")
+    netrc: str = _go("netrc")  # empty: $NETRC, else ~/.netrc if there is one
+    ca: str = _go("ca")  # a PEM file of CA certificates go trusts besides the system's
+    # auto: the host's network when a GOPROXY or GOSUMDB URL names this machine
+    network: str = _go("network")
+
+
+@dataclass(frozen=True)
+class GoEnv:
+    """What a build gets: variables, secret files, and whether it needs the host's network."""
+
+    variables: dict[str, str] = field(default_factory=dict)
+    netrc: Path | None = None
+    ca: Path | None = None
+    host_network: bool = False
+
+    def secrets(self) -> dict[str, Path]:
+        found = {NETRC_SECRET: self.netrc, CA_SECRET: self.ca}
+        return {name: path for name, path in found.items() if path is not None}
+
+    def flags(self) -> list[str]:
+        """buildx flags besides the build arguments: the secrets and the network."""
+        args: list[str] = []
+        for name, path in self.secrets().items():
+            args += ["--secret", f"id={name},src={path}"]
+        if self.host_network:
+            # a docker-container builder grants it only if started with
+            # --allow-insecure-entitlement network.host (builder.choose creates it so)
+            args += ["--network", "host", "--allow", "network.host"]
+        return args
+
+    def explain(self, output: list[str]) -> UserError | None:
+        """A failed build's last output lines as one error, when go could not fetch a
+        module for want of credentials, trust or network; else None."""
+        text = "\n".join(output)
+        if found := _REFUSED.search(text):
+            module, url, status = found.groups()
+            host = urlsplit(url).netloc
+            if self.netrc is None:
+                hint = (
+                    f"no netrc reached the build: put `machine {host} login USER password "
+                    "SECRET` in ~/.netrc, or in a file that go.netrc names"
+                )
+            else:
+                hint = (
+                    f"{self.netrc} has no credentials {host} takes: go sends a netrc entry "
+                    f"only over HTTPS, and only if its `machine` is {host} exactly"
+                )
+            return UserError(f"go was refused {module} by {host} ({status.strip()})", hint)
+        if found := _UNTRUSTED.search(text):
+            host = urlsplit(found[1]).netloc
+            hint = (
+                f"{self.ca} (go.ca) does not hold the CA that signed it"
+                if self.ca
+                else "name a PEM file of the CA that signed it in go.ca"
+            )
+            return UserError(
+                f"go does not trust the certificate of {host} ({found[2].strip()})", hint
+            )
+        if (found := _UNREACHABLE.search(text)) and is_loopback(found[1]):
+            hint = (
+                "is the module proxy running?"
+                if self.host_network
+                else "a module source on this machine needs the host's network: set go.network "
+                "to host"
+            )
+            return UserError(f"go cannot reach {found[1]} from the build", hint)
+        if "granting entitlement network.host is not allowed" in text:
+            return UserError(
+                "the builder does not grant the host's network, which a module proxy on this "
+                "machine needs",
+                "start its buildkitd with --allow-insecure-entitlement network.host "
+                "(`docker buildx rm multiarch`: invoke build creates it so)",
+            )
+        return None
+
+
+def resolve(settings: GoSettings, environ: Mapping[str, str]) -> GoEnv:
+    """The Go environment of a build, checked; UserError for credentials in a URL, a
+    missing file or an unknown network setting. Reads files only: nothing runs."""
+    stored = go_env_file(environ)
+    variables: dict[str, str] = {}
+    for name in VARIABLES:
+        configured = getattr(settings, name.lower())
+        # YAML may give a number (GONOSUMCHECK: 1), or None for a key left empty
+        configured = "" if configured is None else str(configured)
+        value = configured or environ.get(name) or stored.get(name, "")
+        if value:
+            refuse_credentials(name, value)
+            variables[name] = value
+    if settings.network not in NETWORKS:
+        raise UserError(
+            f"unknown go.network setting {settings.network!r}", f"use {', '.join(NETWORKS)}"
+        )
+    local = any(is_loopback(host) for host in url_hosts(variables))
+    return GoEnv(
+        variables=variables,
+        netrc=netrc_file(settings.netrc, environ),
+        ca=ca_file(settings.ca),
+        host_network=settings.network == "host" or (settings.network == "auto" and local),
+    )
+
+
+def go_env_file(environ: Mapping[str, str]) -> dict[str, str]:
+    """What `go env -w` wrote: $GOENV, else $XDG_CONFIG_HOME/go/env or ~/.config/go/env."""
+    name = environ.get("GOENV", "")
+    if name == "off":
+        return {}
+    if not name:
+        config = environ.get("XDG_CONFIG_HOME") or str(_home(environ) / ".config")
+        name = str(Path(config) / "go" / "env")
+    try:
+        text = Path(name).read_text()
+    except OSError:
+        return {}
+    # the go command's own reading: NAME=VALUE lines, anything else is skipped
+    pairs = (line.partition("=") for line in text.splitlines())
+    return {key.strip(): value for key, sep, value in pairs if sep and key[:1].isupper()}
+
+
+def refuse_credentials(name: str, value: str) -> None:
+    """UserError if a URL in the value carries a user or password; the error never shows it."""
+    for url in _URL.findall(value):
+        parts = urlsplit(url)
+        if "@" in parts.netloc:
+            shown = f"{parts.scheme}://***@{parts.netloc.rpartition('@')[2]}"
+            raise UserError(f"{name} carries credentials in a URL ({shown})", NETRC_HINT)
+
+
+def url_hosts(variables: Mapping[str, str]) -> list[str]:
+    """The host[:port] of every URL in GOPROXY and GOSUMDB."""
+    found = []
+    for name in ("GOPROXY", "GOSUMDB"):
+        found += [urlsplit(url).netloc for url in _URL.findall(variables.get(name, ""))]
+    return [host for host in found if host]
+
+
+def netrc_file(setting: str, environ: Mapping[str, str]) -> Path | None:
+    """The netrc to send: as configured (it must exist), else the one go reads on the host."""
+    if setting:
+        path = Path(setting).expanduser()
+        if not path.is_file():
+            raise UserError(f"go.netrc names {path}, which is not a file", NETRC_HINT)
+        return path.resolve()
+    path = Path(environ.get("NETRC") or _home(environ) / ".netrc")
+    return path.resolve() if path.is_file() else None
+
+
+def ca_file(setting: str) -> Path | None:
+    if not setting:
+        return None
+    path = Path(setting).expanduser()
+    hint = "name a PEM file holding the extra CA certificates in go.ca"
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        raise UserError(f"go.ca names {path}, which cannot be read", hint) from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise UserError(f"go.ca names {path}, which holds no PEM certificate", hint)
+    return path.resolve()
+
+
+def _home(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("HOME") or Path.home())
