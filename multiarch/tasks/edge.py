@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Mapping
 
@@ -51,6 +52,12 @@ def number(value, name: str, kind=float):
         return kind(value)
     except (TypeError, ValueError):
         raise UserError(f"{name} must be a number, not {value!r}") from None
+
+
+def print_json(document: dict) -> None:
+    """A task's results as one JSON document on stdout (`--json`)."""
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    sys.stdout.flush()
 
 
 def confirm(question: str, refusal: str) -> None:

@@ -1,7 +1,9 @@
-"""`invoke smoke`: run every platform of a pushed image and check what each says."""
+"""`invoke smoke`: prove every platform of a pushed image by its binary, run it, check it."""
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 from invoke import task
@@ -14,41 +16,82 @@ from ..errors import UserError
 from ..registry_api import split_reference
 from ..version import describe
 from .build import build as build_task
-from .edge import at_the_edge, number, options, runner
+from .edge import at_the_edge, number, options, print_json, runner
 
 
 @task(
     help={
         "image": "reference to test (default: BUILD_REGISTRY/IMAGE:e2e)",
         "platforms": "only these os/arch[/variant] (default: every platform in the index)",
-        "timeout": "seconds each platform may run (default 60)",
+        "timeout": "seconds each platform may run, or a server may take to answer (default 60)",
         "build": "build and push it with `invoke build` first (default); --no-build tests "
         "what the registry holds, against the version and commit its labels name",
+        "args": "arguments for the entrypoint, as a shell would split them",
+        "expect": "regular expression the output (or the HTTP body) must match; {os}, "
+        "{arch}, {variant}, {platform}, {version}, {commit} are filled in",
+        "exit": "exit code a CLI must give (default 0)",
+        "http": "PORT[/PATH]: run it as a server and GET PATH until it answers 2xx",
+        "json": "print one JSON document with the results instead of the table",
     }
 )
 @at_the_edge
-def smoke(c, image=None, platforms=None, timeout=None, build=True):
-    """Run each platform of a pushed image, natively or under qemu, and check its output.
+def smoke(
+    c,
+    image=None,
+    platforms=None,
+    timeout=None,
+    build=True,
+    args=None,
+    expect=None,
+    exit=None,
+    http=None,
+    json=False,
+):
+    """Prove each platform of a pushed image by its binary, then run it and check it.
 
-    The platforms come from the index in the registry. Each must exit 0 and print exactly
-    its own os/arch/variant and the version and commit of the build.
+    The platforms come from the index in the registry. Each one's entrypoint binary must
+    be for that platform (ELF/PE header, Go build info); then it runs, natively or
+    emulated, and must exit as --exit says and print what --expect says (or, with
+    --http, answer 2xx).
     """
-    settings = options(c, "smoke", image=image, platforms=platforms, timeout=timeout)
+    settings = options(
+        c, "smoke", image=image, platforms=platforms, timeout=timeout, args=args,
+        expect=expect, exit=exit, http=http,
+    )  # fmt: skip
     ref = settings["image"] or default_image(c)
+    split_reference(ref)
     wanted = platform_list.parse(settings["platforms"]) if settings["platforms"] else None
+    checks = smokes.behaviour(
+        settings["args"], settings["expect"], settings["exit"], settings["http"]
+    )
+    seconds = number(settings["timeout"], "--timeout (smoke.timeout)")
     expected = None
     if build:
         host, repo, tag = split_reference(ref)
-        build_task(c, registry=host, image=repo, tag=tag, platforms=settings["platforms"] or None)
+        # with --json, stdout holds only the JSON document
+        with contextlib.redirect_stdout(sys.stderr) if json else contextlib.nullcontext():
+            build_task(
+                c, registry=host, image=repo, tag=tag, platforms=settings["platforms"] or None
+            )
         rev = describe(Path(c.config.build.context), quiet=True)
         expected = smokes.Expected(rev.version, rev.commit, "this checkout")
-        say(f"expecting version {rev.version}, commit {rev.commit}: what this checkout says")
-    else:
+        if checks.needs_build:
+            say(f"expecting version {rev.version}, commit {rev.commit}: what this checkout says")
+    elif checks.needs_build:
         say("not built here: expecting the version and commit each image's labels name")
-    outcomes = smokes.Smoke(
-        ref, runner(c), expected, number(settings["timeout"], "--timeout (smoke.timeout)")
-    ).run(wanted)
-    results.print(smokes.table(ref, outcomes))
+    test = smokes.Smoke(
+        ref,
+        runner(c),
+        expected,
+        seconds,
+        Path(options(c, "doctor")["binfmt_root"]),
+        checks,
+    )
+    outcomes = test.run(wanted)
+    if json:
+        print_json(test.document(outcomes))
+    else:
+        results.print(smokes.table(ref, outcomes))
     failed = [o.platform for o in outcomes if not o.ok]
     if failed:
         raise UserError(
