@@ -62,7 +62,9 @@ def _from_entry(entry: dict, host: str, path: Path) -> Credentials | None:
         return Credentials(entry.get("username", ""), entry["identitytoken"], identity_token=True)
     if entry.get("auth"):
         try:
-            user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
+            user, _, password = (
+                base64.b64decode(entry["auth"], validate=True).decode().partition(":")
+            )
         except (binascii.Error, UnicodeDecodeError):
             raise UserError(
                 f"the credentials for {host} in {path} are not base64 'user:password'",

@@ -72,7 +72,7 @@ def test_a_working_machine(registry):
     assert f"Docker Engine {server}" in table["Docker daemon"][1]
     assert buildx in table["buildx"][1]
     assert "containerd image store" in table["builder"][1]
-    assert "native" in table["run linux/amd64"][1]
+    assert "native on the daemon's linux/amd64 host" in table["run linux/amd64"][1]
     assert "qemu-aarch64 is enabled with flag F" in table["run linux/arm64"][1]
     assert "qemu-arm is enabled with flag F" in table["run linux/arm/v7"][1]
     assert table["local registry"][1] == (
@@ -89,7 +89,7 @@ def test_a_working_machine(registry):
 def test_daemon_unreachable(registry):
     result = doctor(env={**registry["env"], "DOCKER_HOST": "tcp://127.0.0.1:9"})
     # what needs the daemon is reported as not checked, not as a second, confusing error
-    assert problems(result) == ["Docker daemon", "builder", "base images"]
+    assert problems(result) == ["Docker daemon", "builder", "running platforms", "base images"]
     table = table_rows(result.stdout)
     status, detail, fix = table["Docker daemon"]
     assert status == "PROBLEM"
