@@ -6,8 +6,8 @@ machine's CPU says nothing. Emulation is the daemon host's kernel's business (qe
 through binfmt_misc with flag F): when the daemon runs on this machine, an enabled
 local registration is a shortcut that says yes; otherwise only the daemon's host can
 tell, by running the platform: a kernel that cannot run a binary answers "exec format
-error", which `cannot_run` turns into one line with the fix (the local registration's
-own problem, where there is one: "entry qemu-aarch64 is disabled").
+error", which `cannot_run` turns into one line with the fix (and the local
+registration's own problem, where there is one: "entry qemu-aarch64 is disabled").
 
     host = emulation.daemon_host(runner)
     verdict = emulation.judge(parse_one("linux/arm64"), host, binfmt_root)
@@ -109,14 +109,15 @@ def exec_format_error(output: str) -> bool:
 
 
 def cannot_run(verdict: Verdict, host: DaemonHost) -> binfmt.Problem:
-    """The problem to report once running showed the daemon's host cannot run `target`."""
+    """The problem to report once running showed the daemon's host cannot run `target`;
+    with what the local registration says against it, where it says something."""
     target = verdict.target
-    if verdict.local is not None:  # the local registration says why
-        return verdict.local
+    refused = f"the Docker daemon ({host.platform}) cannot run {target}: exec format error"
+    if verdict.local is not None:
+        return binfmt.Problem(f"{refused}; {verdict.local.what}", verdict.local.fix)
     where = "this machine" if host.local else f"the daemon's host {host.name!r}"
     return binfmt.Problem(
-        f"the Docker daemon ({host.platform}) cannot run {target}: exec format error, "
-        f"so {where} has no working {verdict.emulator} emulation",
+        f"{refused}, so {where} has no working {verdict.emulator} emulation",
         binfmt.install_fix(target)
         + ("" if host.local else "; on Docker Desktop: enable its multi-platform support"),
     )

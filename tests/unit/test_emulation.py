@@ -101,7 +101,12 @@ def test_a_missing_local_registration_decides_nothing(tmp_path):
     assert verdict.problem is None and not verdict.confirmed
     assert "not mounted" in verdict.local.what
     # and when running says "exec format error", the local registration says why
-    assert emulation.cannot_run(verdict, LOCAL) == verdict.local
+    problem = emulation.cannot_run(verdict, LOCAL)
+    assert problem.what == (
+        "the Docker daemon (linux/amd64) cannot run linux/arm64: exec format error; "
+        + verdict.local.what
+    )
+    assert problem.fix == verdict.local.fix
 
 
 def test_a_remote_daemon_that_cannot_emulate(root):
