@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -131,6 +132,18 @@ def test_disabled_and_missing_binfmt_entries(registry, tmp_path):
     _, detail, fix = table["run linux/arm/v7"]
     assert "no binfmt_misc entry qemu-arm" in detail
     assert "qemu-user-static" in fix and "tonistiigi/binfmt --install arm" in fix
+    # the same, as one JSON document
+    result = doctor("--json", env={**registry["env"], "INVOKE_DOCTOR_BINFMT_ROOT": str(tmp_path)})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    document = json.loads(result.stdout)
+    assert document["ok"] is False
+    checks = {check["name"]: check for check in document["checks"]}
+    assert checks["run linux/arm64"]["detail"] == (
+        "binfmt_misc entry qemu-aarch64 for linux/arm64 is disabled"
+    )
+    assert checks["run linux/arm64"]["required"] and not checks["run linux/arm64"]["ok"]
+    assert checks["run linux/amd64"]["ok"]
+    assert checks["Docker daemon"]["detail"].startswith("Docker Engine ")
 
 
 @pytest.mark.integration
