@@ -202,7 +202,7 @@ class RegistryAPI:
     def answers(self) -> bool:
         """Whether the v2 API answers at all (an auth challenge counts)."""
         try:
-            with urllib.request.urlopen(f"{self.scheme}://{self.host}/v2/", timeout=2):
+            with urllib.request.urlopen(f"{self.scheme}://{self.api_host}/v2/", timeout=2):
                 return True
         except urllib.error.HTTPError as e:
             return e.code == 401
