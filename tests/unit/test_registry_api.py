@@ -2,7 +2,14 @@ import pytest
 
 from multiarch.errors import UserError
 from multiarch.registry import RegistrySettings, _is_registry
-from multiarch.registry_api import is_loopback, platform_of, split_reference
+from multiarch.registry_api import (
+    RegistryAPI,
+    _scope,
+    challenge,
+    is_loopback,
+    platform_of,
+    split_reference,
+)
 
 
 @pytest.mark.parametrize(
@@ -51,3 +58,17 @@ def test_what_counts_as_a_registry_container():
     assert not _is_registry(
         {"Config": {"Image": "nginx:latest", "Entrypoint": ["/docker-entrypoint.sh"]}}
     )
+
+
+def test_auth_challenges_and_scopes():
+    header = 'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/a:pull"'
+    assert challenge(header) == (
+        "bearer",
+        {"realm": "https://ghcr.io/token", "service": "ghcr.io", "scope": "repository:o/a:pull"},
+    )
+    assert challenge('Basic realm="Registry Realm"') == ("basic", {"realm": "Registry Realm"})
+    assert _scope("o/a/manifests/1.0") == "repository:o/a:pull"
+    assert _scope("library/golang/blobs/sha256:ab") == "repository:library/golang:pull"
+    assert _scope("_catalog?n=10") == ""
+    assert RegistryAPI("docker.io").api_host == "registry-1.docker.io"
+    assert RegistryAPI("ghcr.io").scheme == "https"
