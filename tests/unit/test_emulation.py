@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from multiarch import emulation
+from multiarch import doctor, emulation
 from multiarch.errors import UserError
 from multiarch.platforms import parse_one
 from tests.unit.test_binfmt import ENTRY
@@ -128,3 +128,25 @@ def test_another_os_never_runs():
 def test_exec_format_error():
     assert emulation.exec_format_error("exec /app: exec format error\n")
     assert not emulation.exec_format_error("panic: boom")
+
+
+# `invoke doctor`'s rows for each platform
+
+
+def test_doctor_with_a_local_daemon(root):
+    assert doctor.platform_check(parse_one("linux/amd64"), LOCAL, root).detail == (
+        "native on the daemon's linux/amd64 host"
+    )
+    arm = doctor.platform_check(parse_one("linux/arm64"), LOCAL, root)
+    assert arm.ok and arm.detail == f"emulated: {root / 'qemu-aarch64'} is enabled with flag F"
+    s390x = doctor.platform_check(parse_one("linux/s390x"), LOCAL, root)
+    assert not s390x.ok and s390x.required and "no binfmt_misc entry qemu-s390x" in s390x.detail
+
+
+def test_doctor_on_docker_desktop_is_not_judged_by_this_machine(root):
+    assert doctor.platform_check(parse_one("linux/arm64"), DESKTOP, root).ok
+    amd64 = doctor.platform_check(parse_one("linux/amd64"), DESKTOP, root)
+    assert not amd64.ok and not amd64.required, "a warning: only running it can tell"
+    assert "'docker-desktop', which is not this machine" in amd64.detail
+    windows = doctor.platform_check(parse_one("windows/amd64"), DESKTOP, root)
+    assert not windows.ok and windows.required
