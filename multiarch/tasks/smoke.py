@@ -59,7 +59,7 @@ def smoke(
         expect=expect, exit=exit, http=http,
     )  # fmt: skip
     ref = settings["image"] or default_image(c)
-    split_reference(ref)
+    split_reference(ref)  # a bad reference is refused before anything is built
     wanted = platform_list.parse(settings["platforms"]) if settings["platforms"] else None
     checks = smokes.behaviour(
         settings["args"], settings["expect"], settings["exit"], settings["http"]
