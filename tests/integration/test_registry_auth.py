@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import threading
 import urllib.error
@@ -71,7 +72,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.server.mode == "basic":
             header = 'Basic realm="h9 registry"'
         else:
-            repo = self.path.removeprefix("/v2/").split("/manifests/")[0].split("/blobs/")[0]
+            repo = re.split(r"/(?:manifests|blobs|tags)/", self.path.removeprefix("/v2/"))[0]
             scope = f',scope="repository:{repo}:pull"' if "/" in self.path[4:] else ""
             header = f'Bearer realm="http://{self.server.address}/token",service="h9"{scope}'
         self.answer(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', {"WWW-Authenticate": header})
