@@ -32,7 +32,8 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def e2e(session: nox.Session) -> None:
     """Build with `invoke build`, then run every platform of the pushed index (natively or
-    under qemu) and check what each prints: `invoke smoke`. After `--`: --no-build (test
-    what the registry holds), --image REF, --platforms P,..., --timeout SECONDS."""
+    under qemu) after proving its binary, and check it: `invoke smoke`. After `--`:
+    --no-build (test what the registry holds), --image REF, --platforms P,..., --timeout
+    SECONDS, and smoke's other options (--args, --expect, --exit, --http, --json)."""
     session.install("-e", ".")
     session.run("invoke", "smoke", *session.posargs)

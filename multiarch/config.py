@@ -63,10 +63,15 @@ DEFAULTS: dict[str, dict[str, object]] = {
     "smoke": {
         "image": "",  # default: what invoke build pushes, tagged e2e
         "platforms": "",  # default: every platform in the index
-        "timeout": 60.0,  # seconds each platform may run
+        "timeout": 60.0,  # seconds each platform may run, or a server may take to answer
+        "args": "",  # arguments for the entrypoint, split as a shell would
+        "expect": "",  # regex for the output or HTTP body; "" checks none
+        "exit": 0,  # the exit code a CLI must give
+        "http": "",  # PORT[/PATH]: a server, polled until it answers 2xx
     },
     "doctor": {
-        # where binfmt_misc is mounted (a container may have it elsewhere)
+        # where binfmt_misc is mounted (a container may have it elsewhere); smoke reads it
+        # too, only when the daemon runs on this machine
         "binfmt_root": "/proc/sys/fs/binfmt_misc",
     },
     "bin": {

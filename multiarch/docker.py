@@ -17,18 +17,30 @@ START_HINT = "start it with scripts/provision.sh, or point DOCKER_HOST at a runn
 class Daemon:
     version: str
     containerd_store: bool  # what lets the default builder push multi-platform images
+    os: str = "linux"  # where its containers run: "linux", "windows"
+    arch: str = ""  # its machine, as `uname -m` says: "x86_64", "aarch64"
+    name: str = ""  # its host name ("docker-desktop" for Docker Desktop)
+    system: str = ""  # "Debian GNU/Linux 12 (bookworm)", "Docker Desktop"
 
 
 def daemon(runner: Runner) -> Daemon:
-    """The daemon's version and image store, in one look-up; UserError if none answers."""
-    fmt = "{{json .ServerVersion}} {{json .DriverStatus}}"
-    result = runner.query(["docker", "info", "--format", fmt], check=False)
-    version, _, status = result.stdout.strip().partition(" ")
-    version = json.loads(version or '""')
-    if result.returncode != 0 or not version:
+    """The daemon: version, image store and host, in one look-up; UserError if none answers."""
+    result = runner.query(["docker", "info", "--format", "{{json .}}"], check=False)
+    try:
+        info = json.loads(result.stdout or "{}")
+    except ValueError:
+        info = {}
+    if result.returncode != 0 or not info.get("ServerVersion"):
         raise _unreachable(result.stderr)
-    driver_status = json.loads(status or "null") or []
-    return Daemon(version, any(CONTAINERD_STORE in value for _, value in driver_status))
+    driver_status = info.get("DriverStatus") or []
+    return Daemon(
+        info["ServerVersion"],
+        any(CONTAINERD_STORE in value for _, value in driver_status),
+        info.get("OSType", "linux"),
+        info.get("Architecture", ""),
+        info.get("Name", ""),
+        info.get("OperatingSystem", ""),
+    )
 
 
 def server_version(runner: Runner) -> str:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import binfmt, docker
+from . import binfmt, docker, emulation
 from . import builder as builders
 from .command import Runner, last_line
 from .errors import UserError
@@ -30,6 +30,15 @@ class Check:
     detail: str
     fix: str = ""
     required: bool = True
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "required": self.required,
+            "detail": self.detail,
+            "fix": self.fix,
+        }
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,11 @@ def run(setup: Setup, runner: Runner) -> list[Check]:
         checks.append(builder_check(runner))
     else:
         checks.append(_not_checked("builder", "the Docker daemon and buildx"))
-    checks += [binfmt_check(p, setup.binfmt_root) for p in setup.platforms]
+    if daemon.ok:
+        host = emulation.daemon_host(runner)
+        checks += [platform_check(p, host, setup.binfmt_root) for p in setup.platforms]
+    else:
+        checks.append(_not_checked("running platforms", "the Docker daemon"))
     checks.append(registry_check(setup.registry, runner if daemon.ok else None))
     if daemon.ok:
         checks += [image_check(ref, runner) for ref in base_images(setup)]
@@ -106,15 +119,27 @@ def builder_check(runner: Runner) -> Check:
     )
 
 
-def binfmt_check(target: Platform, root: Path) -> Check:
+def platform_check(target: Platform, host: emulation.DaemonHost, root: Path) -> Check:
+    """Can the daemon run `target`? Judged by its host; the local binfmt_misc counts only
+    when the daemon runs on this machine."""
     name = f"run {target}"
-    emulator = binfmt.interpreter(target)
-    problem = binfmt.problem(target, root)
-    if problem is not None:
-        return Check(name, False, problem.what, problem.fix)
-    if emulator is None:
-        return Check(name, True, f"native on this {binfmt.host_arch()} host")
-    return Check(name, True, f"emulated: {root / emulator} is enabled with flag F")
+    verdict = emulation.judge(target, host, root)
+    if verdict.problem is not None:
+        return Check(name, False, verdict.problem.what, verdict.problem.fix)
+    if verdict.native:
+        return Check(name, True, f"native on the daemon's {host.platform} host")
+    if verdict.confirmed:
+        return Check(name, True, f"emulated: {verdict.how}")
+    if verdict.local is not None:  # the daemon is here, and its kernel says no
+        return Check(name, False, verdict.local.what, verdict.local.fix)
+    return Check(
+        name,
+        False,
+        f"emulated ({verdict.emulator}) on the daemon's host {host.name!r}, which is not this "
+        "machine: not checked from here; invoke smoke finds out by running it",
+        "nothing, if invoke smoke passes; else enable emulation on the daemon's host",
+        required=False,
+    )
 
 
 def registry_check(settings: RegistrySettings, runner: Runner | None) -> Check:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import ipaddress
 import json
+import re
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
+from . import credentials
 from .errors import UserError
 
 INDEX_TYPES = (
@@ -81,21 +85,56 @@ def platform_manifests(index: dict) -> list[PlatformManifest]:
     ]
 
 
+def challenge(header: str) -> tuple[str, dict[str, str]]:
+    """'Bearer realm="https://auth",service="reg",scope="repository:a:pull"' ->
+    ("bearer", {"realm": ..., "service": ..., "scope": ...})."""
+    scheme, _, rest = header.strip().partition(" ")
+    params = dict(re.findall(r'(\w+)="([^"]*)"', rest))
+    return scheme.lower(), params
+
+
 class RegistryAPI:
+    """Reads a registry, anonymously where it lets us, else with Docker's credentials:
+    HTTP Basic, or a Bearer token from the realm its challenge names (ghcr.io, Docker Hub)."""
+
     def __init__(self, host: str, timeout: float = 10):
         self.host = host
+        # Docker Hub's API is not where its references say
+        self.api_host = "registry-1.docker.io" if host in credentials.DOCKER_HUB_NAMES else host
         self.scheme = "http" if is_loopback(host) else "https"
         self.timeout = timeout
+        self._authorization: dict[str, str] = {}  # scope -> Authorization header value
 
     def _request(self, path: str, *, accept=(), method="GET") -> tuple[bytes, dict]:
-        url = f"{self.scheme}://{self.host}/v2/{path}"
-        req = urllib.request.Request(url, method=method, headers={"Accept": ", ".join(accept)})
+        with self._open(path, accept=accept, method=method) as resp:
+            return resp.read(), dict(resp.headers)
+
+    def _open(self, path: str, *, accept=(), method="GET"):
+        """The open response to an API request, authenticating when the registry asks."""
+        url = f"{self.scheme}://{self.api_host}/v2/{path}"
+        scope = _scope(path)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return resp.read(), dict(resp.headers)
+            try:
+                return urllib.request.urlopen(
+                    self._req(url, accept, method, scope), timeout=self.timeout
+                )
+            except urllib.error.HTTPError as e:
+                if e.code != 401 or scope in self._authorization:
+                    raise
+                self._authorization[scope] = self._authorize(
+                    e.headers.get("WWW-Authenticate", ""), scope
+                )
+            return urllib.request.urlopen(
+                self._req(url, accept, method, scope), timeout=self.timeout
+            )
         except urllib.error.HTTPError as e:
             if e.code == 404 and _is_registry(e.headers):
                 raise LookupError(path) from None
+            if e.code in (401, 403):
+                raise UserError(
+                    f"registry {self.host} refused access to {path} ({e.code})",
+                    f"docker login {self.host} with an account that may read it",
+                ) from None
             raise UserError(
                 f"registry {self.host} answered {e.code} for {path}{_not_registry(e.headers)}",
                 HINT,
@@ -118,11 +157,68 @@ class RegistryAPI:
             )
         return doc, headers
 
+    def _req(self, url: str, accept, method: str, scope: str) -> urllib.request.Request:
+        req = urllib.request.Request(url, method=method, headers={"Accept": ", ".join(accept)})
+        if self._authorization.get(scope):
+            # not sent on to where a blob is redirected (a CDN or bucket)
+            req.add_unredirected_header("Authorization", self._authorization[scope])
+        return req
+
+    def _authorize(self, header: str, scope: str) -> str:
+        """The Authorization header answering a 401's challenge (Basic or Bearer)."""
+        scheme, params = challenge(header)
+        found = credentials.lookup(self.host)
+        if scheme == "basic":
+            if found is None:
+                raise UserError(
+                    f"registry {self.host} asks for a login and Docker has none for it",
+                    f"docker login {self.host}",
+                )
+            pair = f"{found.username}:{found.secret}".encode()
+            return "Basic " + base64.b64encode(pair).decode()
+        if scheme != "bearer" or "realm" not in params:
+            raise UserError(f"registry {self.host} asks for an unknown authentication: {header!r}")
+        return "Bearer " + self._token(params, scope, found)
+
+    def _token(self, params: dict[str, str], scope: str, found) -> str:
+        """A token from the realm: anonymous, with Basic credentials, or for an identity
+        token through the OAuth refresh-token grant."""
+        query = {"service": params.get("service", ""), "scope": params.get("scope") or scope}
+        query = {k: v for k, v in query.items() if v}
+        realm = params["realm"]
+        if found is not None and found.identity_token:
+            form = {**query, "grant_type": "refresh_token", "refresh_token": found.secret}
+            form["client_id"] = "multiarch"
+            req = urllib.request.Request(
+                realm, data=urllib.parse.urlencode(form).encode(), method="POST"
+            )
+        else:
+            req = urllib.request.Request(f"{realm}?{urllib.parse.urlencode(query)}")
+            if found is not None:
+                pair = f"{found.username}:{found.secret}".encode()
+                req.add_unredirected_header(
+                    "Authorization", "Basic " + base64.b64encode(pair).decode()
+                )
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                answer = json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            raise UserError(
+                f"the token service of {self.host} ({realm}) refused a token ({e.code})",
+                f"docker login {self.host}",
+            ) from None
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            raise UserError(f"the token service of {self.host} ({realm}) failed: {e}") from None
+        token = answer.get("token") or answer.get("access_token")
+        if not token:
+            raise UserError(f"the token service of {self.host} ({realm}) gave no token")
+        return token
+
     def answers(self) -> bool:
         """Whether a registry's v2 API answers (an auth challenge counts); another HTTP
         service, or anything else on that port, does not."""
         try:
-            with urllib.request.urlopen(f"{self.scheme}://{self.host}/v2/", timeout=2) as resp:
+            with urllib.request.urlopen(f"{self.scheme}://{self.api_host}/v2/", timeout=2) as resp:
                 return _is_registry(resp.headers) or not is_loopback(self.host)
         except urllib.error.HTTPError as e:
             return e.code == 401
@@ -166,6 +262,13 @@ class RegistryAPI:
             return Index(digest, media_type, [PlatformManifest("unknown", digest)])
         return Index(digest, media_type, platform_manifests(doc))
 
+    def blob(self, repo: str, digest: str):
+        """A blob (a layer) as an open, streaming response; close it when done."""
+        try:
+            return self._open(f"{repo}/blobs/{digest}")
+        except LookupError:
+            raise UserError(f"blob {digest} of {self.host}/{repo} is not in the registry") from None
+
     def config(self, repo: str, manifest_digest: str) -> dict:
         """The image configuration (labels, architecture) behind a platform manifest."""
         try:
@@ -189,3 +292,11 @@ def _is_registry(headers) -> bool:
 
 def _not_registry(headers) -> str:
     return "" if _is_registry(headers) else ": not a registry (is another service on that port?)"
+
+
+def _scope(path: str) -> str:
+    """The token scope an API path needs: "repository:NAME:pull"; "" for the base."""
+    for marker in ("/manifests/", "/blobs/", "/tags/"):
+        if marker in path:
+            return f"repository:{path.split(marker)[0]}:pull"
+    return ""

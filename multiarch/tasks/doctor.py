@@ -13,13 +13,18 @@ from .. import doctor as doctors
 from .. import platforms as platform_list
 from ..command import results, say
 from ..errors import UserError
-from .edge import at_the_edge, options, runner
+from .edge import at_the_edge, options, print_json, runner
 from .registry import local_registry
 
 
-@task(help={"platforms": "platforms to check binfmt_misc for (default: build.platforms)"})
+@task(
+    help={
+        "platforms": "platforms to check the daemon can run (default: build.platforms)",
+        "json": "print one JSON document with the checks instead of the table",
+    }
+)
 @at_the_edge
-def doctor(c, platforms=None):
+def doctor(c, platforms=None, json=False):
     """Check everything the workflow needs; a table with a fix for each problem.
 
     The Docker daemon, buildx, the builder, qemu for each platform, the local registry,
@@ -35,7 +40,11 @@ def doctor(c, platforms=None):
         binfmt_root=Path(options(c, "doctor")["binfmt_root"]),
     )
     checks = doctors.run(setup, runner(c))
-    results.print(table(checks))
+    missing = [check.name for check in checks if check.required and not check.ok]
+    if json:
+        print_json({"ok": not missing, "checks": [check.to_json() for check in checks]})
+    else:
+        results.print(table(checks))
     missing = [check.name for check in checks if check.required and not check.ok]
     if missing:
         raise UserError(f"the workflow cannot run: {', '.join(missing)}", "see the fix column")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -103,6 +104,12 @@ def number(value, name: str, kind=float):
         return kind(value)
     except (TypeError, ValueError, OverflowError):
         raise UserError(f"{name} must be a number, not {value!r}", "give a number") from None
+
+
+def print_json(document: dict) -> None:
+    """A task's results as one JSON document on stdout (`--json`)."""
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    sys.stdout.flush()
 
 
 def confirm(question: str, refusal: str, hint: str) -> None:

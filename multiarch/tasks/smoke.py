@@ -1,7 +1,9 @@
-"""`invoke smoke`: run every platform of a pushed image and check what each says."""
+"""`invoke smoke`: prove every platform of a pushed image by its binary, run it, check it."""
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 from invoke import task
@@ -16,29 +18,57 @@ from ..reference import check_reference
 from ..registry_api import split_reference
 from ..version import describe
 from .build import build as build_task
-from .edge import at_the_edge, number, options, runner
+from .edge import at_the_edge, number, options, print_json, runner
 
 
 @task(
     help={
-        "image": "reference to test (default: BUILD_REGISTRY/IMAGE:e2e)",
+        "image": "reference to test (default: each image `invoke build` pushes, tagged e2e: "
+        "one per build.main package)",
         "platforms": "only these os/arch[/variant] (default: every platform in the index)",
-        "timeout": f"seconds each platform may run (default {default('smoke', 'timeout'):g})",
+        "timeout": "seconds each platform may run, or a server may take to answer "
+        f"(default {default('smoke', 'timeout'):g})",
         "build": "build and push it with `invoke build` first (default); --no-build tests "
         "what the registry holds, against the version and commit its labels name",
+        "args": "arguments for the entrypoint, as a shell would split them",
+        "expect": "regular expression the output (or the HTTP body) must match; {os}, "
+        "{arch}, {variant}, {platform}, {version}, {commit} are filled in",
+        "exit": "exit code a CLI must give (default 0)",
+        "http": "PORT[/PATH]: run it as a server and GET PATH until it answers 2xx",
+        "json": "print one JSON document with the results instead of the table",
     }
 )
 @at_the_edge
-def smoke(c, image=None, platforms=None, timeout=None, build=True):
-    """Run each platform of a pushed image, natively or under qemu, and check its output.
+def smoke(
+    c,
+    image=None,
+    platforms=None,
+    timeout=None,
+    build=True,
+    args=None,
+    expect=None,
+    exit=None,
+    http=None,
+    json=False,
+):
+    """Prove each platform of a pushed image by its binary, then run it and check it.
 
-    The platforms come from the index in the registry. Each must exit 0 and print exactly
-    its own os/arch/variant and the version and commit of the build.
+    The platforms come from the index in the registry. Each one's entrypoint binary must
+    be for that platform (ELF/PE header, Go build info); then it runs, natively or
+    emulated, and must exit as --exit says and print what --expect says (or, with
+    --http, answer 2xx). With several main packages (build.main), each one's image.
     """
-    settings = options(c, "smoke", image=image, platforms=platforms, timeout=timeout)
-    ref = check_reference(settings["image"] or default_image(c), "--image (smoke.image)")
-    split_reference(ref)
+    settings = options(
+        c, "smoke", image=image, platforms=platforms, timeout=timeout, args=args,
+        expect=expect, exit=exit, http=http,
+    )  # fmt: skip
+    refs = [settings["image"]] if settings["image"] else default_images(c)
+    for ref in refs:  # a bad reference is refused before anything is built
+        split_reference(check_reference(ref, "--image (smoke.image)"))
     wanted = platform_list.parse(settings["platforms"]) if settings["platforms"] else None
+    checks = smokes.behaviour(
+        settings["args"], settings["expect"], settings["exit"], settings["http"]
+    )
     seconds = number(settings["timeout"], "--timeout (smoke.timeout)")
     if not seconds > 0:
         raise UserError(
@@ -47,25 +77,49 @@ def smoke(c, image=None, platforms=None, timeout=None, build=True):
         )
     expected = None
     if build:
-        host, repo, tag = split_reference(ref)
-        build_task(c, registry=host, image=repo, tag=tag, platforms=settings["platforms"] or None)
+        host, repo, tag = split_reference(refs[0])
+        # with --json, stdout holds only the JSON document
+        with contextlib.redirect_stdout(sys.stderr) if json else contextlib.nullcontext():
+            build_task(
+                c,
+                registry=host,
+                image=repo if settings["image"] else None,
+                tag=tag,
+                platforms=settings["platforms"] or None,
+            )
         rev = describe(Path(c.config.build.context), quiet=True)
         expected = smokes.Expected(rev.version, rev.commit, "this checkout")
-        say(f"expecting version {rev.version}, commit {rev.commit}: what this checkout says")
-    else:
+        if checks.needs_build:
+            say(f"expecting version {rev.version}, commit {rev.commit}: what this checkout says")
+    elif checks.needs_build:
         say("not built here: expecting the version and commit each image's labels name")
-    outcomes = smokes.Smoke(ref, runner(c), expected, seconds).run(wanted)
-    results.print(smokes.table(ref, outcomes))
-    failed = [o.platform for o in outcomes if not o.ok]
+    binfmt_root = Path(options(c, "doctor")["binfmt_root"])
+    documents, failed, passed, emulated = [], [], 0, 0
+    for ref in refs:
+        test = smokes.Smoke(ref, runner(c), expected, seconds, binfmt_root, checks)
+        outcomes = test.run(wanted)
+        if json:
+            documents.append(test.document(outcomes))
+        else:
+            results.print(smokes.table(ref, outcomes))
+        broken = [o.platform for o in outcomes if not o.ok]
+        if broken:
+            failed.append(f"{ref} failed on {', '.join(broken)}")
+        passed += len(outcomes)
+        emulated += sum(o.runs != "native" for o in outcomes)
+    if json:
+        # one image: its document; several: {"images": [one document each]}
+        print_json(documents[0] if len(documents) == 1 else {"images": documents})
     if failed:
         raise UserError(
-            f"smoke test of {ref} failed on {', '.join(failed)}", "the table above says why"
+            f"smoke test of {'; '.join(failed)}",
+            "the JSON above says why" if json else "the table above says why",
         )
-    emulated = sum(o.runs != "native" for o in outcomes)
-    say(f"[green]all {len(outcomes)} platforms passed[/] ({emulated} emulated)")
+    images = f" of {len(refs)} images" if len(refs) > 1 else ""
+    say(f"[green]all {passed} platforms{images} passed[/] ({emulated} emulated)")
 
 
-def default_image(c) -> str:
-    """What `invoke build` pushes, tagged e2e."""
+def default_images(c) -> list[str]:
+    """What `invoke build` pushes, tagged e2e: one image per main package."""
     build = builds.BuildSettings(**options(c, "build"))
-    return f"{build.registry}/{builds.image_name(build)}:e2e"
+    return [f"{build.registry}/{name}:e2e" for name in builds.image_names(build)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -72,7 +73,7 @@ def test_a_working_machine(registry):
     assert f"Docker Engine {server}" in table["Docker daemon"][1]
     assert buildx in table["buildx"][1]
     assert "containerd image store" in table["builder"][1]
-    assert "native" in table["run linux/amd64"][1]
+    assert "native on the daemon's linux/amd64 host" in table["run linux/amd64"][1]
     assert "qemu-aarch64 is enabled with flag F" in table["run linux/arm64"][1]
     assert "qemu-arm is enabled with flag F" in table["run linux/arm/v7"][1]
     assert table["local registry"][1] == (
@@ -89,7 +90,7 @@ def test_a_working_machine(registry):
 def test_daemon_unreachable(registry):
     result = doctor(env={**registry["env"], "DOCKER_HOST": "tcp://127.0.0.1:9"})
     # what needs the daemon is reported as not checked, not as a second, confusing error
-    assert problems(result) == ["Docker daemon", "builder", "base images"]
+    assert problems(result) == ["Docker daemon", "builder", "running platforms", "base images"]
     table = table_rows(result.stdout)
     status, detail, fix = table["Docker daemon"]
     assert status == "PROBLEM"
@@ -131,6 +132,18 @@ def test_disabled_and_missing_binfmt_entries(registry, tmp_path):
     _, detail, fix = table["run linux/arm/v7"]
     assert "no binfmt_misc entry qemu-arm" in detail
     assert "qemu-user-static" in fix and "tonistiigi/binfmt --install arm" in fix
+    # the same, as one JSON document
+    result = doctor("--json", env={**registry["env"], "INVOKE_DOCTOR_BINFMT_ROOT": str(tmp_path)})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    document = json.loads(result.stdout)
+    assert document["ok"] is False
+    checks = {check["name"]: check for check in document["checks"]}
+    assert checks["run linux/arm64"]["detail"] == (
+        "binfmt_misc entry qemu-aarch64 for linux/arm64 is disabled"
+    )
+    assert checks["run linux/arm64"]["required"] and not checks["run linux/arm64"]["ok"]
+    assert checks["run linux/amd64"]["ok"]
+    assert checks["Docker daemon"]["detail"].startswith("Docker Engine ")
 
 
 @pytest.mark.integration

@@ -1,5 +1,6 @@
 """Where a build's modules come from: the Go environment, secrets and network, decided."""
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -200,9 +201,20 @@ class NoContainerdStore(Runner):
         super().__init__(dry=True)
         self.ran: list[list[str]] = []
 
-    def query(self, argv, *, check=True, hint=None):
+    def query(self, argv, *, check=True, hint=None, timeout=None):
         answers = {
-            "info": (0, '"26.1.5" [["Backing Filesystem","extfs"]]'),
+            "info": (
+                0,
+                json.dumps(
+                    {
+                        "ServerVersion": "26.1.5",
+                        "DriverStatus": [["Backing Filesystem", "extfs"]],
+                        "OSType": "linux",
+                        "Architecture": "x86_64",
+                        "Name": "here",
+                    }
+                ),
+            ),
             "version": (0, "github.com/docker/buildx v0.13.1 x"),
             "inspect": (1, ""),
         }

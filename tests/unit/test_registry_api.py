@@ -5,7 +5,14 @@ import pytest
 
 from multiarch.errors import UserError
 from multiarch.registry import RegistrySettings, _is_registry
-from multiarch.registry_api import RegistryAPI, is_loopback, platform_of, split_reference
+from multiarch.registry_api import (
+    RegistryAPI,
+    _scope,
+    challenge,
+    is_loopback,
+    platform_of,
+    split_reference,
+)
 
 
 @pytest.mark.parametrize(
@@ -108,3 +115,17 @@ def test_a_web_server_is_not_taken_for_a_registry():
             api.tags("missing")  # a 404 without the registry's header is no "no tags"
     finally:
         server.shutdown()
+
+
+def test_auth_challenges_and_scopes():
+    header = 'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/a:pull"'
+    assert challenge(header) == (
+        "bearer",
+        {"realm": "https://ghcr.io/token", "service": "ghcr.io", "scope": "repository:o/a:pull"},
+    )
+    assert challenge('Basic realm="Registry Realm"') == ("basic", {"realm": "Registry Realm"})
+    assert _scope("o/a/manifests/1.0") == "repository:o/a:pull"
+    assert _scope("library/golang/blobs/sha256:ab") == "repository:library/golang:pull"
+    assert _scope("_catalog?n=10") == ""
+    assert RegistryAPI("docker.io").api_host == "registry-1.docker.io"
+    assert RegistryAPI("ghcr.io").scheme == "https"

@@ -1,56 +1,126 @@
-"""The smoke test's decisions: what a binary must print, and how the result reads."""
+"""The smoke test's decisions: the checks as configured, what output passes, the results."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+from invoke.vendor import yaml
 from rich.console import Console
 
 from multiarch import smoke
+from multiarch.errors import UserError
 from multiarch.platforms import parse_one
+from tests.helpers import REPO
 
 COMMIT = "0af8580c2f112b5fe0a256cd8136fec72f2984cc"
 EXPECTED = smoke.Expected("v1.2.3", COMMIT, "this checkout")
+# this repository's own expectation of hellorld, from its invoke.yaml
+HELLORLD = yaml.safe_load((REPO / "invoke.yaml").read_text())["smoke"]["expect"]
 
 
 def said(platform: str, version: str = "v1.2.3", commit: str = COMMIT) -> str:
     return f"hellorld {version} (commit {commit}) on {platform}\n"
 
 
-def test_the_right_line_passes():
-    assert smoke.check_output(said("linux/arm/v7"), parse_one("linux/arm/v7"), EXPECTED) == []
+def check(output: str, platform: str, expect: str = HELLORLD) -> str | None:
+    target = parse_one(platform)
+    return smoke.check_output(output, expect, smoke.values(target, EXPECTED))
 
 
-def test_implied_variant_in_the_index_matches_the_bare_arch():
+def test_hellorld_exact_line_passes():
+    assert check(said("linux/arm/v7"), "linux/arm/v7") is None
     # an index may say linux/arm64/v8; the binary says linux/arm64
-    assert smoke.check_output(said("linux/arm64"), parse_one("linux/arm64/v8"), EXPECTED) == []
+    assert check(said("linux/arm64"), "linux/arm64/v8") is None
 
 
-def test_wrong_architecture_names_both():
-    wrong = smoke.check_output(said("linux/amd64"), parse_one("linux/arm64"), EXPECTED)
-    assert wrong == ["the binary is for linux/amd64, the index says linux/arm64"]
+@pytest.mark.parametrize(
+    "output",
+    [
+        said("linux/amd64"),  # another platform
+        said("linux/arm/v6"),  # another variant
+        said("linux/arm/v7", "dev"),  # another version
+        said("linux/arm/v7", commit="unknown"),
+        said("linux/arm/v7") * 2,  # not exactly one line
+        "",
+        "hellorld v1.2.3 on linux/arm/v7\n",
+        said("linux/arm/v7").replace(".", "x"),  # the placeholders are escaped: "." is a dot
+    ],
+)
+def test_hellorld_anything_else_fails(output):
+    wrong = check(output, "linux/arm/v7")
+    # what it printed, and the expectation with this platform's values filled in
+    assert wrong.startswith("printed ") and "which does not match" in wrong
+    assert f"v1.2.3 \\\\(commit {COMMIT}\\\\) on linux/arm/v7" in wrong
 
 
-def test_wrong_variant():
-    wrong = smoke.check_output(said("linux/arm/v6"), parse_one("linux/arm/v7"), EXPECTED)
-    assert wrong == ["the binary is for linux/arm/v6, the index says linux/arm/v7"]
+def test_placeholders():
+    values = smoke.values(parse_one("linux/arm/v7"), EXPECTED)
+    assert values == {
+        "os": "linux",
+        "arch": "arm",
+        "variant": "v7",
+        "platform": "linux/arm/v7",
+        "version": "v1.2.3",
+        "commit": COMMIT,
+    }
+    assert smoke.values(parse_one("linux/arm64"), None)["variant"] == ""
+    assert (
+        check("Hello, world! (linux/arm64)\n", "linux/arm64", r"^Hello, world! \({platform}\)$")
+        is None
+    )
+    assert check("Hello, world! (linux/arm64)\n", "linux/arm/v7", r"\({platform}\)")
+    assert (
+        check(
+            "Hello, world! (linux/arm64)\n", "linux/arm64", r"(?m)^Hello, world! \({os}/{arch}\)$"
+        )
+        is None
+    )
+    assert check("anything", "linux/arm64", "") is None  # no --expect: output not checked
 
 
-def test_version_and_commit_are_compared_and_their_source_named():
-    output = said("linux/amd64", "dev", "unknown")
-    wrong = smoke.check_output(output, parse_one("linux/amd64"), EXPECTED)
-    assert wrong == [
-        "version dev, expected v1.2.3 (this checkout)",
-        f"commit unknown, expected {COMMIT} (this checkout)",
-    ]
+def test_behaviour_from_flags():
+    checks = smoke.behaviour('-addr ":8080" -v', "ok {arch}", "3", "8080/healthz")
+    assert checks == smoke.Behaviour(
+        ["-addr", ":8080", "-v"], "ok {arch}", 3, smoke.HttpProbe(8080, "/healthz")
+    )
+    assert not checks.needs_build and smoke.behaviour(expect="{commit}").needs_build
+    assert smoke.parse_http("80") == smoke.HttpProbe(80, "/")
+    assert checks.to_json() == {
+        "args": ["-addr", ":8080", "-v"],
+        "expect": "ok {arch}",
+        "exit": 3,
+        "http": "8080/healthz",
+    }
+    assert smoke.behaviour(expect=r"a{2,3}\{x\}").expect  # regex braces are not placeholders
 
 
-def test_anything_but_exactly_one_line_fails():
-    target = parse_one("linux/amd64")
-    for output in ["", "hello\n", said("linux/amd64") * 2, "hellorld v1.2.3 on linux/amd64\n"]:
-        wrong = smoke.check_output(output, target, EXPECTED)
-        assert len(wrong) == 1 and "not one line" in wrong[0], output
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"args": "-msg 'unclosed"}, "--args (smoke.args) cannot be split"),
+        ({"exit": "zero"}, "--exit (smoke.exit) must be a whole number, not 'zero'"),
+        ({"exit": 256}, "--exit (smoke.exit) must be 0 to 255"),
+        ({"expect": "(unclosed"}, "not a regular expression"),
+        ({"expect": "on {goarch}"}, "unknown placeholder {goarch}"),
+        ({"http": "http://x:80"}, "--http (smoke.http) must be PORT[/PATH]"),
+        ({"http": "70000/x"}, "--http (smoke.http) must be PORT[/PATH]"),
+    ],
+)
+def test_bad_checks_are_refused_before_anything_runs(flags, message):
+    with pytest.raises(UserError) as raised:
+        smoke.behaviour(**flags)
+    assert message in str(raised.value)
 
 
-def test_table_shows_how_each_platform_ran():
+def test_output_that_is_not_utf8():
+    with pytest.raises(
+        smoke._Failed, match=re.escape("its output is not UTF-8 text (byte 3: b'\\xff")
+    ):
+        smoke.decode(b"ok \xff\xfe\n", "its output")
+
+
+def test_table_and_json_show_how_each_platform_ran():
     outcomes = [
         smoke.Outcome("linux/amd64", "sha256:" + "a" * 64, "native", True, "ok: ...", 0.5),
         smoke.Outcome(
@@ -62,3 +132,14 @@ def test_table_shows_how_each_platform_ran():
     text = console.export_text()
     assert "sha256:aaaaaaaaaaaa" in text and "0.50 s" in text
     assert "emulated (qemu-aarch64)" in text and "FAIL: exit 3: [x]" in text
+    assert outcomes[1].to_json() == {
+        "platform": "linux/arm64",
+        "result": "fail",
+        "detail": "exit 3: [x]",
+        "runs": "emulated",
+        "emulator": "qemu-aarch64",
+        "seconds": None,
+        "digest": "sha256:" + "b" * 64,
+        "binary": None,
+    }
+    assert outcomes[0].to_json()["emulator"] is None
