@@ -54,6 +54,8 @@ class BuildSettings:
     # a buildx --output spec (type=local,dest=dist, type=oci,dest=x.tar) instead of
     # push or load
     output: str = ""
+    # more KEY=VALUE build arguments (invoke test: the Go image and the packages)
+    build_args: tuple[str, ...] = ()
 
 
 @dataclass
@@ -180,6 +182,8 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
     }
     for key, value in build_args.items():
         args += ["--build-arg", f"{key}={value}"]
+    for arg in s.build_args:
+        args += ["--build-arg", arg]
     for name, path in contexts.items():
         args += ["--build-context", f"{name}={path}"]
     for key, value in p.labels.items():

@@ -15,6 +15,7 @@ from invoke import Collection
 from . import manifest, registry
 from .build import build
 from .doctor import doctor
+from .gotest import gotest_
 from .release import bin_, clean, release
 from .smoke import smoke
 
@@ -46,6 +47,15 @@ DEFAULTS = {
         "platforms": "",  # default: every platform in the index
         "timeout": 60,
     },
+    "test": {
+        "platforms": "",  # default: build.platforms
+        "packages": "",  # default: ./... and every other module a go.work uses
+        "run": "",
+        "timeout": 600,  # seconds each package may run on each platform
+        "count": 1,
+        "short": False,
+        "go_image": "",  # default: the golang image the Dockerfile builds FROM
+    },
     "doctor": {
         # where binfmt_misc is mounted (a container may have it elsewhere)
         "binfmt_root": "/proc/sys/fs/binfmt_misc",
@@ -65,6 +75,7 @@ def namespace(root: Path | None = None) -> Collection:
     ns.add_collection(registry.collection)
     ns.add_task(build)
     ns.add_task(smoke)
+    ns.add_task(gotest_)
     ns.add_task(doctor)
     ns.add_task(bin_)
     ns.add_collection(manifest.collection)
