@@ -13,6 +13,7 @@ a platform it cannot run fails with the fix, as in the smoke test.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -96,7 +97,7 @@ def plan(settings: TestSettings, build_settings: BuildSettings, runner: Runner, 
     s = settings
     if sys.platform != "linux":
         raise UserError(
-            f"invoke test runs the test binaries on this host, which must be Linux ({sys.platform})",
+            f"invoke test runs the test binaries on this host, which is {sys.platform}, not Linux",
             "run it on a Linux machine or VM with qemu-user-static",
         )
     if not s.timeout > 0:
@@ -311,10 +312,8 @@ def _passing(line: str) -> bool:
 
 
 def _kill(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _signal(code: int) -> str:
