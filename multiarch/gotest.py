@@ -92,7 +92,13 @@ class Report:
     output: str = ""  # all of -test.v
 
 
-def plan(settings: TestSettings, build_settings: BuildSettings, runner: Runner, environ) -> Plan:
+def plan(
+    settings: TestSettings,
+    build_settings: BuildSettings,
+    runner: Runner,
+    environ,
+    binfmt_root: Path = binfmt.ROOT,
+) -> Plan:
     """Check everything a test run needs and decide what runs where; nothing is built yet."""
     s = settings
     if sys.platform != "linux":
@@ -105,7 +111,7 @@ def plan(settings: TestSettings, build_settings: BuildSettings, runner: Runner, 
     if s.count < 1:
         raise UserError(f"--count must be 1 or more, not {s.count}")
     targets = platforms.parse(s.platforms or build_settings.platforms)
-    problems = {p: binfmt.problem(p) for p in targets}
+    problems = {p: binfmt.problem(p, binfmt_root) for p in targets}
     unrunnable = {p: why for p, why in problems.items() if why is not None}
     runnable = [p for p in targets if p not in unrunnable]
     context = Path(build_settings.context).resolve()
@@ -134,7 +140,16 @@ def default_packages(layout: workspace.Layout) -> list[str]:
         Path(os.path.normpath(layout.work.parent / use.disk_path))
         for use in workspace.parse_work(layout.work).use
     }
-    return ["./...", *(f"{m.path}/..." for m in layout.others if m.dir in used)]
+    # as directories, relative to the module: a module path pattern would make the go
+    # command look up the versions the modules require of each other, which need not exist
+    return [
+        "./...",
+        *(f"{_relative(m.dir, layout.module.dir)}/..." for m in layout.others if m.dir in used),
+    ]
+
+
+def _relative(path: Path, start: Path) -> str:
+    return Path(os.path.relpath(path, start)).as_posix()
 
 
 def go_image(dockerfile: Path) -> str:

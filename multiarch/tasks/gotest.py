@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from invoke import task
 from rich.markup import escape
@@ -50,7 +51,8 @@ def gotest_(c, platforms=None, packages=None, run=None, timeout=None, count=None
     settings["count"] = number(settings["count"], "--count (test.count)", int)
     build = build_settings(c, builder=builder, no_cache=True if no_cache else None)
     run_ = runner(c)
-    plan = gotest.plan(gotest.TestSettings(**settings), build, run_, os.environ)
+    binfmt_root = Path(options(c, "doctor")["binfmt_root"])
+    plan = gotest.plan(gotest.TestSettings(**settings), build, run_, os.environ, binfmt_root)
     reports = gotest.run(plan, run_)
     if reports is None:
         say("dry run: the test binaries are not built, so none runs")
