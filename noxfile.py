@@ -1,8 +1,9 @@
-"""Sessions: `nox` runs lint, tests and e2e (the smoke test of every platform)."""
+"""Sessions: `nox` runs lint, tests, e2e (the smoke test of every platform) and gotest (the
+Go tests on every platform)."""
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "e2e"]
+nox.options.sessions = ["lint", "tests", "e2e", "gotest"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -28,3 +29,11 @@ def e2e(session: nox.Session) -> None:
     what the registry holds), --image REF, --platforms P,..., --timeout SECONDS."""
     session.install("-e", ".")
     session.run("invoke", "smoke", *session.posargs)
+
+
+@nox.session(python="3.11")
+def gotest(session: nox.Session) -> None:
+    """The module's Go tests on every platform, natively or under qemu: `invoke test`.
+    After `--`: --platforms P,..., --packages PATTERNS, --run REGEX, --timeout SECONDS ..."""
+    session.install("-e", ".")
+    session.run("invoke", "test", *session.posargs)
