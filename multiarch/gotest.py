@@ -251,10 +251,15 @@ class Runs:
                 return Report(job.package, str(job.platform), runs, False, detail="not run")
             self.runner.show(argv, cwd=job.dir)
             started = time.monotonic()
-            proc = subprocess.Popen(
-                argv, cwd=job.dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True,
-            )  # fmt: skip
+            try:
+                proc = subprocess.Popen(
+                    argv, cwd=job.dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT, text=True, errors="replace",
+                    start_new_session=True,
+                )  # fmt: skip
+            except OSError as e:  # an emulator that went away since the check, say
+                why = f"cannot start: {e.strerror}"
+                return Report(job.package, str(job.platform), runs, False, detail=why)
             self.running.add(proc)
         hung = False
         try:

@@ -185,3 +185,44 @@ def test_platforms_that_cannot_run_fail_with_the_fix_and_nothing_is_built(tmp_pa
     assert "update-binfmts --enable qemu-s390x" in reports[0].detail
     assert "no binfmt_misc entry qemu-riscv64" in reports[1].detail
     assert not plan.out.exists()
+
+
+def _script(path: Path, body: str) -> Path:
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_binary_runs_in_its_package_directory(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    binary = _script(tmp_path / "pkg.test", 'echo "=== RUN   TestDir"; pwd; echo "$@"')
+    job = gotest.Job("example.com/m/pkg", Platform("linux", "amd64"), binary, pkg)
+    r = gotest.Runs(gotest.TestSettings(run="TestDir"), Runner()).one(job)
+    assert r.ok, r
+    assert r.output.splitlines()[1:] == [
+        str(pkg),
+        "-test.v -test.count=1 -test.timeout=600s -test.run=TestDir",
+    ]
+
+
+def test_a_hung_binary_is_killed_with_what_it_started(tmp_path, monkeypatch):
+    monkeypatch.setattr(gotest, "KILL_AFTER", 0.5)
+    pidfile = tmp_path / "child.pid"
+    binary = _script(tmp_path / "pkg.test", f"sleep 60 & echo $! > {pidfile}; wait")
+    job = gotest.Job("example.com/m/pkg", Platform("linux", "amd64"), binary, tmp_path)
+    r = gotest.Runs(gotest.TestSettings(timeout=0.5), Runner()).one(job)
+    assert not r.ok and r.detail == "still running after 1 s: killed"
+    child = int(pidfile.read_text())
+    assert (
+        not Path(f"/proc/{child}").exists()
+        or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+    )
+
+
+def test_a_binary_that_cannot_start_is_a_failure_not_a_crash(tmp_path):
+    binary = tmp_path / "pkg.test"
+    binary.write_text("not executable\n")
+    job = gotest.Job("example.com/m/pkg", Platform("linux", "amd64"), binary, tmp_path)
+    r = gotest.Runs(gotest.TestSettings(), Runner()).one(job)
+    assert not r.ok and r.detail == "cannot start: Permission denied"
