@@ -180,6 +180,8 @@ def run(p: Plan, runner: Runner) -> list[Report] | None:
             for target in p.runnable
             for job in _jobs(binaries.directory(p.out, target), target, p.build.layout.root)
         ]
+        # package by package, each on every platform, as the table shows them
+        jobs.sort(key=lambda job: (job.package, p.runnable.index(job.platform)))
         reports = Runs(p.settings, runner).all(jobs)
     finally:
         shutil.rmtree(p.out, ignore_errors=True)
@@ -221,7 +223,8 @@ class Runs:
     def flags(self) -> list[str]:
         s = self.settings
         # -test.timeout: Go's own, which names the hung test; ours kills what remains.
-        argv = ["-test.v", f"-test.count={s.count}", f"-test.timeout={s.timeout:g}s"]
+        timeout = f"{s.timeout:.0f}s" if s.timeout == int(s.timeout) else f"{s.timeout:.3f}s"
+        argv = ["-test.v", f"-test.count={s.count}", f"-test.timeout={timeout}"]
         argv += [f"-test.run={s.run}"] if s.run else []
         return argv + (["-test.short"] if s.short else [])
 

@@ -10,7 +10,7 @@ from invoke import task
 from rich.markup import escape
 
 from .. import gotest
-from ..command import results, say
+from ..command import results, say, warn
 from ..errors import UserError
 from .build import BUILD_HELP, build_settings
 from .edge import at_the_edge, number, options, runner
@@ -57,6 +57,8 @@ def gotest_(c, platforms=None, packages=None, run=None, timeout=None, count=None
     if reports is None:
         say("dry run: the test binaries are not built, so none runs")
         return
+    if not reports:
+        warn(f"no package in {' '.join(plan.packages)} has tests: nothing ran")
     show(reports, json, verbose)
     failed = gotest.failed(reports)
     if failed:
