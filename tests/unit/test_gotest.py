@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -213,11 +214,19 @@ def test_a_hung_binary_is_killed_with_what_it_started(tmp_path, monkeypatch):
     job = gotest.Job("example.com/m/pkg", Platform("linux", "amd64"), binary, tmp_path)
     r = gotest.Runs(gotest.TestSettings(timeout=0.5), Runner()).one(job)
     assert not r.ok and r.detail == "still running after 1 s: killed"
-    child = int(pidfile.read_text())
-    assert (
-        not Path(f"/proc/{child}").exists()
-        or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
-    )
+    child = Path(f"/proc/{pidfile.read_text().strip()}")
+    deadline = time.monotonic() + 5  # SIGKILL is delivered asynchronously
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(proc: Path) -> bool:
+    """Running: neither gone nor a zombie waiting to be reaped."""
+    try:
+        return (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_a_binary_that_cannot_start_is_a_failure_not_a_crash(tmp_path):
