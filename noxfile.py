@@ -1,8 +1,9 @@
-"""Sessions: `nox` runs lint, tests and e2e (the smoke test of every platform)."""
+"""Sessions: `nox` runs lint, tests, e2e (the smoke test of every platform) and gotest (the
+Go tests on every platform)."""
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "e2e"]
+nox.options.sessions = ["lint", "tests", "e2e", "gotest"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -37,3 +38,11 @@ def e2e(session: nox.Session) -> None:
     SECONDS, and smoke's other options (--args, --expect, --exit, --http, --json)."""
     session.install("-e", ".")
     session.run("invoke", "smoke", *session.posargs)
+
+
+@nox.session(python="3.11")
+def gotest(session: nox.Session) -> None:
+    """The module's Go tests on every platform, natively or under qemu: `invoke test`.
+    After `--`: --platforms P,..., --packages PATTERNS, --run REGEX, --timeout SECONDS ..."""
+    session.install("-e", ".")
+    session.run("invoke", "test", *session.posargs)

@@ -74,6 +74,8 @@ class BuildSettings:
     # push or load
     output: str = ""
     go: GoSettings = field(default_factory=GoSettings)  # where modules come from
+    # more KEY=VALUE build arguments (invoke test: the Go image and the packages)
+    build_args: tuple[str, ...] = ()
 
 
 @dataclass
@@ -113,7 +115,12 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
     if s.load and s.push and not s.output:
         raise UserError("--load and pushing exclude each other", "add --no-push to --load")
     layout = workspace.resolve(context, environ)
-    chosen_mains = main_packages.parse(s.main, context, layout.module.path)
+    # no main package (invoke test): one build of the module as a whole
+    chosen_mains = (
+        main_packages.parse(s.main, context, layout.module.path)
+        if s.main
+        else [main_packages.whole(layout.module.path)]
+    )
     if s.image and len(chosen_mains) > 1:
         raise UserError(
             f"--image names one image, but build.main names {len(chosen_mains)} packages",
@@ -251,6 +258,8 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
     args += ["-f", "-" if p.dockerfile_text is not None else str(p.dockerfile.path)]
     for key, value in build_args(p).items():
         args += ["--build-arg", f"{key}={value}"]
+    for arg in s.build_args:
+        args += ["--build-arg", arg]
     for name, path in contexts.items():
         args += ["--build-context", f"{name}={path}"]
     for key, value in p.labels.items():

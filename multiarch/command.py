@@ -17,6 +17,7 @@ import termios
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -50,8 +51,10 @@ class Runner:
     def __init__(self, dry: bool = False):
         self.dry = dry
 
-    def show(self, argv: Sequence[str]) -> None:
-        console.print(f"[bold cyan]$[/] {escape(shlex.join(argv))}")
+    def show(self, argv: Sequence[str], cwd: Path | None = None) -> None:
+        """Print a command as a shell would take it; `cwd`: run in that directory."""
+        where = f"cd {shlex.quote(str(cwd))} && " if cwd is not None else ""
+        console.print(f"[bold cyan]$[/] {escape(where + shlex.join(argv))}")
 
     def run(
         self,

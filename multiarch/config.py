@@ -69,6 +69,15 @@ DEFAULTS: dict[str, dict[str, object]] = {
         "exit": 0,  # the exit code a CLI must give
         "http": "",  # PORT[/PATH]: a server, polled until it answers 2xx
     },
+    "test": {
+        "platforms": "",  # default: build.platforms
+        "packages": "",  # default: ./... and every other module a go.work uses
+        "run": "",
+        "timeout": 600.0,  # seconds each package may run on each platform
+        "count": 1,
+        "short": False,
+        "go_image": "",  # default: the golang image the Dockerfile builds FROM
+    },
     "doctor": {
         # where binfmt_misc is mounted (a container may have it elsewhere); smoke reads it
         # too, only when the daemon runs on this machine

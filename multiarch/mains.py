@@ -59,6 +59,11 @@ def parse(setting: str, module_dir: Path, module_path: str) -> list[Main]:
     return mains
 
 
+def whole(module_path: str) -> Main:
+    """The module's root package, unchecked: for builds of no particular command."""
+    return Main(".", module_path, binary_name(module_path))
+
+
 def of_module(setting: str, module_dir: Path) -> list[Main]:
     """The main packages a setting names in the module at module_dir (its go.mod read)."""
     return parse(setting, module_dir, parse_mod(module_dir / "go.mod").module)

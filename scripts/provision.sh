@@ -74,7 +74,9 @@ fi
 # --- qemu and binfmt_misc ----------------------------------------------------
 step "qemu-user-static and binfmt_misc"
 mountpoint -q /proc/sys/fs/binfmt_misc || run mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-for arch in aarch64 arm; do
+# aarch64 and arm for the images; s390x (big-endian), ppc64le and riscv64 for `invoke
+# test`. i386 needs no entry: an x86-64 kernel runs it natively.
+for arch in aarch64 arm s390x ppc64le riscv64; do
   entry=/proc/sys/fs/binfmt_misc/qemu-$arch
   if [ ! -f "$entry" ]; then run update-binfmts --enable "qemu-$arch"; fi
   if ! grep -qx enabled "$entry"; then echo 1 | run tee "$entry" >/dev/null; fi

@@ -63,19 +63,26 @@ def host_go() -> str | None:
 
 
 def table_rows(stdout: str) -> dict[str, list[str]]:
-    """A rich table printed by a task, by its first cell: the other cells, each with its
-    wrapped lines joined."""
+    """A rich table printed by a task, by its first cell: the other cells."""
     table: dict[str, list[str]] = {}
-    current: list[str] = []
+    for row in table_lines(stdout):
+        table.setdefault(row[0], row[1:])
+    return table
+
+
+def table_lines(stdout: str) -> list[list[str]]:
+    """A rich table printed by a task, row by row: its cells, each with its wrapped lines
+    joined."""
+    rows: list[list[str]] = []
     for line in stdout.splitlines():
         if not line.startswith("│"):
             continue
         cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
-        if cells[0]:
-            current = table.setdefault(cells[0], cells[1:])
+        if cells[0] or not rows:
+            rows.append(cells)
         else:
-            current[:] = [f"{a} {b}".strip() for a, b in zip(current, cells[1:], strict=True)]
-    return table
+            rows[-1][:] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells, strict=True)]
+    return rows
 
 
 def assert_one_line_error(result, *words):

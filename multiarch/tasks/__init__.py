@@ -26,6 +26,7 @@ from . import manifest, registry
 from .build import build
 from .dockerfile import write as dockerfile
 from .doctor import doctor
+from .gotest import gotest_
 from .release import bin_, clean, release
 from .smoke import smoke
 
@@ -47,6 +48,7 @@ def namespace(root: Path | None = None) -> Collection:
     ns.add_task(build)
     ns.add_task(dockerfile)
     ns.add_task(smoke)
+    ns.add_task(gotest_)
     ns.add_task(doctor)
     ns.add_task(bin_)
     ns.add_collection(manifest.collection)
