@@ -86,7 +86,9 @@ def built(module_registry, proxy, tmp_path_factory):
     result = in_repo(module_registry, mod, "build", "--image", "private", "--tag", "ok",
                      env=go_env(proxy, tmp))  # fmt: skip
     assert result.returncode == 0, result.stderr
-    return result, proxy.requests[asked:], mod, tmp
+    yield result, proxy.requests[asked:], mod, tmp
+    # the docker driver also put it in the daemon's image store
+    sh("docker", "rmi", f"{module_registry['host']}/private:ok", check=False)
 
 
 def test_builds_with_the_netrc_and_ca_and_runs_on_every_platform(built, module_registry):
