@@ -14,11 +14,18 @@ FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS builder
 ENV GOCACHE=/cache/go-build \
     GOMODCACHE=/cache/go-mod \
     CGO_ENABLED=0
+# Reproducible images: `invoke build` passes the commit's time (now, for a dirty tree)
+# as SOURCE_DATE_EPOCH. BuildKit dates the image config and history by it, but files that
+# RUN steps make keep the time they were made, and those times end up in the layers: each
+# step below that makes files for the image sets their times to it. Unset (a plain
+# `docker build`), files keep their build times and the image does not reproduce.
+ARG SOURCE_DATE_EPOCH
 # What the final image needs besides the binary, made once for every platform.
 RUN mkdir -p /rootfs/etc/ssl/certs \
  && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \
  && echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' > /rootfs/etc/passwd \
- && echo 'nonroot:x:65532:' > /rootfs/etc/group
+ && echo 'nonroot:x:65532:' > /rootfs/etc/group \
+ && if [ "$SOURCE_DATE_EPOCH" ]; then find /rootfs -exec touch -d "@$SOURCE_DATE_EPOCH" {} +; fi
 # Where this module sits under /src: "." alone, deeper when it has siblings, so the
 # relative paths in go.work and `replace` lines still point at them.
 ARG MODULE_DIR=.
@@ -44,16 +51,18 @@ RUN --mount=type=cache,target=/cache/go-mod \
     --mount=type=cache,target=/cache/go-build \
     GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
     go build -trimpath -ldflags "-s -w -X main.version=$VERSION -X main.commit=$REVISION" \
-      -o /out/ .
+      -o /out/ . \
+ && if [ "$SOURCE_DATE_EPOCH" ]; then find /out -exec touch -d "@$SOURCE_DATE_EPOCH" {} +; fi
 
 # Only the binary, for `docker buildx build --output type=local` (invoke bin).
 FROM scratch AS binary
 COPY --from=builder /out/ /
 
-# The image: the binary, CA certificates and a non-root user, nothing else.
+# The image: the binary, CA certificates and a non-root user, nothing else. Owned by
+# root whatever user the builder stage ran as: ownership is in the layers too.
 FROM scratch AS image
-COPY --from=builder /rootfs/ /
-COPY --from=builder /out/ /
+COPY --from=builder --chown=0:0 /rootfs/ /
+COPY --from=builder --chown=0:0 /out/ /
 ARG VERSION=dev
 ARG REVISION=unknown
 ARG CREATED

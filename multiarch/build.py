@@ -30,6 +30,7 @@ from .registry_api import (
 from .version import Revision, commit_state, describe
 
 WORKSPACE_LABEL = "io.multiarch.workspace"
+PUSH_OUTPUT = "type=registry,oci-mediatypes=true"
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,8 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
         "REVISION": rev.commit,
         "CREATED": rev.created,
         "SOURCE": rev.source,
+        # image config, history and (the Dockerfile sees to it) file times: reproducible
+        "SOURCE_DATE_EPOCH": str(rev.epoch),
         **p.layout.build_args(),
     }
     for key, value in build_args.items():
@@ -190,7 +193,10 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
     for reference in p.references:
         args += ["-t", reference]
     args += {
-        "push": ["--push"],
+        # OCI media types, as the OCI archive of `invoke release` and `invoke verify` has
+        # them: otherwise the docker driver pushes Docker's, and the same image gets
+        # other manifest digests in the registry than in the archive
+        "push": ["--output", PUSH_OUTPUT],
         "load": ["--load"],
         "cache": [],
         "output": ["--output", s.output],

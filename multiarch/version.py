@@ -31,6 +31,11 @@ class Revision:
     source: str  # the origin's URL without credentials, or ""
     tag: str = ""  # the exact tag at HEAD, if any
 
+    @property
+    def epoch(self) -> int:
+        """`created` in seconds since 1970: the build's SOURCE_DATE_EPOCH."""
+        return int(dt.datetime.fromisoformat(self.created).timestamp())
+
 
 def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -8,6 +8,7 @@ import tarfile
 
 import pytest
 
+from multiarch.build import PUSH_OUTPUT
 from multiarch.registry_api import RegistryAPI, platform_manifests
 from tests.gomodules import commit_of, hellorld_repo, in_repo
 from tests.helpers import assert_one_line_error, sh
@@ -110,7 +111,7 @@ def test_dry_run_shows_the_export_and_the_push(module_registry, tmp_path):
     builds = [line for line in result.stderr.splitlines() if "$ docker buildx build" in line]
     assert len(builds) == 2
     assert f"type=oci,dest={where / 'dist' / 'reldry-1.4.2.oci.tar'}" in builds[0]
-    assert builds[1].count(" -t ") == 4 and "--push" in builds[1]
+    assert builds[1].count(" -t ") == 4 and f"--output {PUSH_OUTPUT}" in builds[1]
     assert RegistryAPI(module_registry["host"]).tags("reldry") == []
     assert not (where / "dist").exists()
 

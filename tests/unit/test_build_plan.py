@@ -55,7 +55,9 @@ def test_plain_build_command(tmp_path):
     args = flag_values(argv, "--build-arg")
     assert f"REVISION={'a' * 40}" in args and "VERSION=v1.2.3-dirty" in args
     assert "GOWORK=off" in args and "MODULE_DIR=." in args
-    assert "--push" in argv and "--provenance=false" in argv
+    # the commit's time (REV.created), so that the image reproduces
+    assert "SOURCE_DATE_EPOCH=1767225600" in args
+    assert flag_values(argv, "--output") == [build.PUSH_OUTPUT] and "--provenance=false" in argv
     assert flag_values(argv, "-f") == [str(mod / "Dockerfile")]
     assert argv[-1] == str(mod)
     assert "--label" not in argv
@@ -99,9 +101,9 @@ def test_outputs(tmp_path):
     mod = module(tmp_path / "m")
     assert "--load" in build.command(make_plan(mod, push=False, load=True), {}, None)
     cache_only = build.command(make_plan(mod, push=False), {}, None)
-    assert not {"--push", "--load", "--output"} & set(cache_only)
+    assert not {"--load", "--output"} & set(cache_only)
     local = build.command(make_plan(mod, output="type=local,dest=dist"), {}, None)
-    assert flag_values(local, "--output") == ["type=local,dest=dist"] and "--push" not in local
+    assert flag_values(local, "--output") == ["type=local,dest=dist"]
 
 
 def test_guard_refuses_remote_push_of_a_workspace_before_docker(tmp_path):
