@@ -157,9 +157,16 @@ class RegistryAPI:
         """The image configuration (labels, architecture) behind a platform manifest."""
         try:
             doc, _, _ = self.manifest(repo, manifest_digest)
-            body, _ = self._request(f"{repo}/blobs/{doc['config']['digest']}")
         except LookupError:
             raise UserError(
                 f"{self.host}/{repo}@{manifest_digest} is not in the registry"
             ) from None
-        return json.loads(body)
+        return json.loads(self.blob(repo, doc["config"]["digest"]))
+
+    def blob(self, repo: str, digest: str) -> bytes:
+        """A blob (configuration, layer) by digest."""
+        try:
+            body, _ = self._request(f"{repo}/blobs/{digest}")
+        except LookupError:
+            raise UserError(f"{self.host}/{repo} has no blob {digest}") from None
+        return body

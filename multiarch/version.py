@@ -98,6 +98,21 @@ def untracked_files(path: Path) -> list[str]:
     return repo.untracked_files if repo is not None else []
 
 
+def toplevel(path: Path) -> Path | None:
+    """The top directory of the checkout holding `path`; None outside git."""
+    repo = _repo(path)
+    return Path(repo.working_tree_dir) if repo is not None else None
+
+
+def has_commit(path: Path, commit: str) -> bool:
+    """Whether the repository holding `path` has `commit`."""
+    repo = _repo(path)
+    try:
+        return repo is not None and repo.commit(commit).hexsha == commit
+    except (ValueError, _git().BadName):
+        return False
+
+
 def tags_at_head(path: Path) -> list[str]:
     repo = _repo(path)
     return repo.git.tag("--points-at", "HEAD").split() if repo is not None else []

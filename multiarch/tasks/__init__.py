@@ -17,6 +17,7 @@ from .build import build
 from .doctor import doctor
 from .release import bin_, clean, release
 from .smoke import smoke
+from .verify import verify
 
 DEFAULTS = {
     "registry": {
@@ -56,6 +57,9 @@ DEFAULTS = {
     "dist": {
         "dir": "dist",  # binaries and release archives, relative to the module
     },
+    "verify": {
+        "image": "",  # default: what `invoke build` pushes from this checkout
+    },
 }
 
 
@@ -70,6 +74,7 @@ def namespace(root: Path | None = None) -> Collection:
     ns.add_collection(manifest.collection)
     ns.add_task(release)
     ns.add_task(clean)
+    ns.add_task(verify)
     ns.configure(DEFAULTS)
     ns.configure({"build": {"context": str(root or Path.cwd())}})
     return ns
