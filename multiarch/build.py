@@ -177,10 +177,10 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
         "REVISION": rev.commit,
         "CREATED": rev.created,
         "SOURCE": rev.source,
-        # image config, history and (the Dockerfile sees to it) file times: reproducible
-        "SOURCE_DATE_EPOCH": str(rev.epoch),
         **p.layout.build_args(),
     }
+    if rev.epoch is not None:  # times from the commit: the image reproduces (see README)
+        build_args["SOURCE_DATE_EPOCH"] = str(rev.epoch)
     for key, value in build_args.items():
         args += ["--build-arg", f"{key}={value}"]
     for name, path in contexts.items():

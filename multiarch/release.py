@@ -11,8 +11,8 @@ The archive is written before anything is pushed, so a failure leaves nothing pu
 It is the OCI image layout in a tar, with every platform, named after the release's
 first reference: `docker load -i` (containerd image store) and `skopeo copy
 oci-archive:FILE ...` read it. A checksum file beside it checks with `sha256sum -c`. It
-is built from the same inputs and BuildKit cache as the pushed image, but is a separate
-export: its index digest can differ from the registry's (creation times).
+is a separate export of the same build, and holds the same digests as the registry: the
+build is reproducible and pushes with OCI media types (see build.py).
 
 `clean` removes what `invoke bin` and `invoke release` wrote (dist/), never registry data.
 """

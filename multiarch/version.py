@@ -32,8 +32,11 @@ class Revision:
     tag: str = ""  # the exact tag at HEAD, if any
 
     @property
-    def epoch(self) -> int:
-        """`created` in seconds since 1970: the build's SOURCE_DATE_EPOCH."""
+    def epoch(self) -> int | None:
+        """The build's SOURCE_DATE_EPOCH: the commit's time, in seconds since 1970. None for
+        a dirty tree or outside git: such a build keeps "now" and is not reproducible."""
+        if self.dirty or self.commit == "unknown":
+            return None
         return int(dt.datetime.fromisoformat(self.created).timestamp())
 
 

@@ -77,6 +77,16 @@ def test_the_archive_holds_every_platform_and_loads(released, module_registry):
         sh("docker", "rmi", ref, check=False)
 
 
+def test_the_archive_holds_the_digests_the_registry_serves(released, module_registry):
+    where, _ = released
+    with tarfile.open(where / "dist" / "rel-1.4.2.oci.tar") as tar:
+        (entry,) = json.load(tar.extractfile("index.json"))["manifests"]
+        index = json.load(tar.extractfile(f"blobs/sha256/{entry['digest'].split(':')[1]}"))
+    pushed = RegistryAPI(module_registry["host"]).index("rel", "1.4.2")
+    assert entry["digest"] == pushed.digest
+    assert platform_manifests(index) == pushed.manifests
+
+
 def test_a_prerelease_gets_only_its_own_tag(module_registry, tmp_path):
     where = hellorld_repo(tmp_path / "hellorld", "v2.0.0-rc.1")
     result = in_repo(module_registry, where, "release", "--image", "relrc")

@@ -1,5 +1,6 @@
 """The buildx command line and the decisions before it, without Docker."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -55,12 +56,19 @@ def test_plain_build_command(tmp_path):
     args = flag_values(argv, "--build-arg")
     assert f"REVISION={'a' * 40}" in args and "VERSION=v1.2.3-dirty" in args
     assert "GOWORK=off" in args and "MODULE_DIR=." in args
-    # the commit's time (REV.created), so that the image reproduces
-    assert "SOURCE_DATE_EPOCH=1767225600" in args
+    # a dirty tree keeps "now": no SOURCE_DATE_EPOCH, the Dockerfile leaves file times
+    assert not [a for a in args if a.startswith("SOURCE_DATE_EPOCH")]
     assert flag_values(argv, "--output") == [build.PUSH_OUTPUT] and "--provenance=false" in argv
     assert flag_values(argv, "-f") == [str(mod / "Dockerfile")]
     assert argv[-1] == str(mod)
     assert "--label" not in argv
+
+
+def test_a_clean_commit_dates_the_build_by_its_time(tmp_path):
+    plan = make_plan(module(tmp_path / "hellorld"))
+    clean = dataclasses.replace(plan, revision=dataclasses.replace(REV, dirty=False))
+    args = flag_values(build.command(clean, {}, None), "--build-arg")
+    assert "SOURCE_DATE_EPOCH=1767225600" in args  # REV.created, 2026-01-01T00:00:00Z
 
 
 def test_workspace_build_sends_the_dockerfile_on_stdin_with_contexts(tmp_path):
