@@ -256,6 +256,7 @@ def main() -> None:
             )
         if "reproducibility" in chosen:
             print("reproducibility, a new commit …", file=sys.stderr)
+            plain.raw()  # fills the caches, as the warm scenarios do
             extra["reproducibility"] = paired(
                 args.runs,
                 lambda _: commit_line(plain.module),
