@@ -32,12 +32,11 @@ class File:
     mode: str  # as ls shows it: -rwxr-xr-x, drwxr-xr-x, lrwxrwxrwx
     owner: str  # uid:gid
     mtime: int  # seconds since 1970
-    content: str  # sha256 of a file's bytes, a link's target, "" for a directory
+    content: str  # a file's "sha256:<hex>", a link's "-> target", "" for a directory
 
     def describe(self) -> str:
-        what = f"sha256:{self.content[:12]}" if self.mode.startswith("-") else self.content
         shown = f"{self.size} bytes, {self.mode}, {self.owner}, mtime {self.mtime}"
-        return f"{shown}, {what}" if what else shown
+        return f"{shown}, {self.content[:19]}" if self.content else shown
 
 
 def _file(info: tarfile.TarInfo, tar: tarfile.TarFile) -> File:
@@ -51,9 +50,9 @@ def _file(info: tarfile.TarInfo, tar: tarfile.TarFile) -> File:
         with tar.extractfile(info) as f:
             while chunk := f.read(1 << 20):
                 digest.update(chunk)
-        content = digest.hexdigest()
+        content = f"sha256:{digest.hexdigest()}"
     else:
-        content = info.linkname if (info.issym() or info.islnk()) else ""
+        content = f"-> {info.linkname}" if (info.issym() or info.islnk()) else ""
     return File(
         path=str(PurePosixPath("/", info.name)),
         size=info.size,

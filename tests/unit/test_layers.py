@@ -39,7 +39,7 @@ def test_files_with_size_mode_owner_time_and_hash():
     assert sorted(tree) == ["/etc", "/etc/passwd"]
     f = tree["/etc/passwd"]
     assert (f.size, f.mode, f.owner, f.mtime) == (5, "-rw-r--r--", "7:7", 100)
-    assert f.content == hashlib.sha256(b"root\n").hexdigest()
+    assert f.content == "sha256:" + hashlib.sha256(b"root\n").hexdigest()
     assert tree["/etc"].mode == "drwxr-xr-x" and tree["/etc"].content == ""
     assert "5 bytes, -rw-r--r--, 7:7, mtime 100, sha256:" in f.describe()
 
