@@ -140,8 +140,10 @@ class Contenders:
         self.module = module
         self.gocache = gocache
         self.env = {**os.environ, "INVOKE_BUILD_CONTEXT": str(module)}
+        # the registry `invoke build` pushes to (INVOKE_BUILD_REGISTRY may name another)
+        registry = os.environ.get("INVOKE_BUILD_REGISTRY", builds.BuildSettings.registry)
         self.settings = builds.BuildSettings(
-            platforms=PLATFORMS, image=IMAGE, tag="bench", context=str(module)
+            platforms=PLATFORMS, registry=registry, image=IMAGE, tag="bench", context=str(module)
         )
 
     def invoke(self) -> float:
