@@ -17,11 +17,19 @@ FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS builder
 ENV GOCACHE=/cache/go-build \
     GOMODCACHE=/cache/go-mod \
     CGO_ENABLED=0
+# Reproducible images: from a clean commit `invoke build` passes the commit's time as
+# SOURCE_DATE_EPOCH. BuildKit dates the image config and history by it, but files that RUN
+# steps make keep the time they were made, and those times end up in the layers: each
+# step below that makes files for the image sets their times to it, and puts them in a
+# directory named after it (see the image stage). Unset (a dirty tree, a plain `docker
+# build`), files keep their build times: no reproducible image.
+ARG SOURCE_DATE_EPOCH
 # What the final image needs besides the binary, made once for every platform.
-RUN mkdir -p /rootfs/etc/ssl/certs \
- && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \
- && echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' > /rootfs/etc/passwd \
- && echo 'nonroot:x:65532:' > /rootfs/etc/group
+RUN r=/rootfs/$SOURCE_DATE_EPOCH && mkdir -p $r/etc/ssl/certs \
+ && cp /etc/ssl/certs/ca-certificates.crt $r/etc/ssl/certs/ \
+ && echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' > $r/etc/passwd \
+ && echo 'nonroot:x:65532:' > $r/etc/group \
+ && if [ "$SOURCE_DATE_EPOCH" ]; then find $r -exec touch -d "@$SOURCE_DATE_EPOCH" {} +; fi
 # Where this module sits under /src: "." alone, deeper when it has siblings, so the
 # relative paths in go.work and `replace` lines still point at them.
 ARG MODULE_DIR=.
@@ -63,16 +71,22 @@ RUN --mount=type=cache,target=/cache/go-mod \
     --mount=type=secret,id=go-ca,target=/run/go-ca/ca.crt,required=false \
     GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
     go build -trimpath -ldflags "-s -w -X main.version=$VERSION -X main.commit=$REVISION" \
-      -o /out/ "$MAIN"
+      -o /out/$SOURCE_DATE_EPOCH/ "$MAIN" \
+ && if [ "$SOURCE_DATE_EPOCH" ]; then find /out -exec touch -d "@$SOURCE_DATE_EPOCH" {} +; fi
 
 # Only the binary, for `docker buildx build --output type=local` (invoke bin).
 FROM scratch AS binary
-COPY --from=builder /out/ /
+ARG SOURCE_DATE_EPOCH
+COPY --from=builder /out/${SOURCE_DATE_EPOCH}/ /
 
-# The image: the binary, CA certificates and a non-root user, nothing else.
+# The image: the binary, CA certificates and a non-root user, nothing else. Owned by
+# root whatever user the builder stage ran as: ownership is in the layers too. The epoch
+# is in the paths copied from because BuildKit's cache compares copied files by content,
+# not time: else a build would reuse an earlier build's layer, with that build's times.
 FROM scratch AS image
-COPY --from=builder /rootfs/ /
-COPY --from=builder /out/ /
+ARG SOURCE_DATE_EPOCH
+COPY --from=builder --chown=0:0 /rootfs/${SOURCE_DATE_EPOCH}/ /
+COPY --from=builder --chown=0:0 /out/${SOURCE_DATE_EPOCH}/ /
 ARG VERSION=dev
 ARG REVISION=unknown
 ARG CREATED
@@ -92,7 +106,8 @@ ENTRYPOINT ["/hellorld"]
 # host can run it. There, rename the stage above to `image-linux` and add:
 #
 #   FROM mcr.microsoft.com/windows/nanoserver:ltsc2022 AS image-windows
-#   COPY --from=builder /out/ /
+#   ARG SOURCE_DATE_EPOCH
+#   COPY --from=builder /out/${SOURCE_DATE_EPOCH}/ /
 #   ARG VERSION=dev
 #   ARG REVISION=unknown
 #   LABEL org.opencontainers.image.title="hellorld" \

@@ -1,6 +1,7 @@
 """How fast is `invoke build`? Paired, in one run, against raw buildx and host `go build`.
 
     .venv/bin/python benchmarks/build_speed.py [--runs 5] [--cold-runs 2] [--write]
+                                               [--scenarios cold,warm,workspace,...]
 
 Each scenario runs `invoke build`, the equivalent raw `docker buildx build` (the very
 command line `invoke build` would run, from the same library) and host `go build` for
@@ -9,8 +10,11 @@ absolute times on these shared machines are noise, ratios measured together are 
 
 Scenarios: cold (BuildKit cache and Go caches emptied: `docker buildx prune -af` wipes
 this daemon's whole build cache), warm with no change, warm after a one-line change in
-main.go, a 12-module go.work workspace (warm, no change), and what the default
-attestation (provenance) manifests cost a warm one-line-change build.
+main.go, a 12-module go.work workspace (warm, no change), what the default
+attestation (provenance) manifests cost a warm one-line-change build, and what
+reproducibility (SOURCE_DATE_EPOCH and the Dockerfile's fixed file times) costs a warm
+build of a new commit. `--scenarios` runs some of them: all but `cold` leave the build
+cache alone.
 
 Builds push to the local registry (started if need be) as hellorld-bench:bench.
 --write puts the table into the README, between its benchmark markers.
@@ -40,6 +44,7 @@ PLATFORMS = "linux/amd64,linux/arm64,linux/arm/v7"
 IMAGE = "hellorld-bench"
 MODULE_FILES = ("go.mod", "main.go", "Dockerfile", ".dockerignore")
 WORKSPACE_MODULES = 12
+SCENARIOS = ("cold", "warm", "workspace", "attestations", "reproducibility")
 
 
 # Docker 26 on the containerd store pushes an index with attestations twice, and the
@@ -85,6 +90,13 @@ def git_copy(src_files: dict[str, str], where: Path) -> Path:
     return where
 
 
+def commit_line(module: Path) -> None:
+    """A one-line change, committed: a clean tree, so the build is a reproducible one."""
+    touch_line(module)
+    sh("git", "-c", "user.name=bench", "-c", "user.email=bench@localhost",
+       "commit", "-qam", "bench", cwd=module)  # fmt: skip
+
+
 def touch_line(module: Path) -> None:
     """A one-line change never made before: no cache holds its result, Go recompiles."""
     main = module / "main.go"
@@ -128,8 +140,10 @@ class Contenders:
         self.module = module
         self.gocache = gocache
         self.env = {**os.environ, "INVOKE_BUILD_CONTEXT": str(module)}
+        # the registry `invoke build` pushes to (INVOKE_BUILD_REGISTRY may name another)
+        registry = os.environ.get("INVOKE_BUILD_REGISTRY", builds.BuildSettings.registry)
         self.settings = builds.BuildSettings(
-            platforms=PLATFORMS, image=IMAGE, tag="bench", context=str(module)
+            platforms=PLATFORMS, registry=registry, image=IMAGE, tag="bench", context=str(module)
         )
 
     def invoke(self) -> float:
@@ -137,13 +151,17 @@ class Contenders:
                 "--image", IMAGE, "--tag", "bench"]  # fmt: skip
         return timed(lambda: sh(*argv, env=self.env))
 
-    def raw(self, buildx_attestations: bool = False) -> float:
-        """The command `invoke build` would run; or with buildx's default attestations."""
+    def raw(self, buildx_attestations: bool = False, reproducible: bool = True) -> float:
+        """The command `invoke build` would run; or with buildx's default attestations, or
+        without SOURCE_DATE_EPOCH (file times left as built)."""
         plan = builds.plan(self.settings, Runner(), self.env)
         with plan.layout.contexts() as contexts:
             argv = builds.command(plan, contexts, None)
             if buildx_attestations:
                 argv = [a for a in argv if not a.startswith(("--provenance", "--sbom"))]
+            if not reproducible:
+                at = argv.index(f"SOURCE_DATE_EPOCH={plan.revision.epoch}")
+                del argv[at - 1 : at + 1]
             return timed(lambda: sh(*argv, input=plan.dockerfile_text))
 
     def go(self) -> float:
@@ -196,7 +214,14 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cold-runs", type=int, default=2)
     ap.add_argument("--write", action="store_true", help="put the table into README.md")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS),
+                    help=f"comma-separated, of {','.join(SCENARIOS)} (default: all)")  # fmt: skip
     args = ap.parse_args()
+    chosen = args.scenarios.split(",")
+    if unknown := set(chosen) - set(SCENARIOS):
+        sys.exit(f"benchmark: unknown scenarios {', '.join(sorted(unknown))}")
+    if args.write and chosen != list(SCENARIOS):
+        sys.exit("benchmark: --write needs every scenario")
     shutil.which("go") or sys.exit("benchmark: host go is missing (scripts/provision.sh)")
 
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
@@ -208,27 +233,40 @@ def main() -> None:
         change = lambda _: touch_line(plain.module)  # noqa: E731
         both = {"invoke": plain.invoke, "raw": plain.raw, "go": plain.go}
 
-        rows = {}
-        print("cold …", file=sys.stderr)
-        rows["cold"] = paired(args.cold_runs, cold(plain), **both)
-        print("warm, no change …", file=sys.stderr)
-        rows["warm, no change"] = paired(args.runs, no_change, **both)
-        print("warm, one-line change in main.go …", file=sys.stderr)
-        rows["warm, one-line change"] = paired(args.runs, change, **both)
-        print(f"{WORKSPACE_MODULES}-module workspace …", file=sys.stderr)
-        ws.invoke()  # its first build fills the caches
-        rows[f"warm, {WORKSPACE_MODULES}-module go.work"] = paired(
-            args.runs, no_change, invoke=ws.invoke, raw=ws.raw, go=ws.go
-        )
-        print("attestations …", file=sys.stderr)
-        attest = paired(
-            args.runs,
-            change,
-            without=plain.raw,
-            default=lambda: plain.raw(buildx_attestations=True),
-        )
+        rows, extra = {}, {}
+        if "cold" in chosen:
+            print("cold …", file=sys.stderr)
+            rows["cold"] = paired(args.cold_runs, cold(plain), **both)
+        if "warm" in chosen:
+            print("warm, no change …", file=sys.stderr)
+            rows["warm, no change"] = paired(args.runs, no_change, **both)
+            print("warm, one-line change in main.go …", file=sys.stderr)
+            rows["warm, one-line change"] = paired(args.runs, change, **both)
+        if "workspace" in chosen:
+            print(f"{WORKSPACE_MODULES}-module workspace …", file=sys.stderr)
+            ws.invoke()  # its first build fills the caches
+            rows[f"warm, {WORKSPACE_MODULES}-module go.work"] = paired(
+                args.runs, no_change, invoke=ws.invoke, raw=ws.raw, go=ws.go
+            )
+        if "attestations" in chosen:
+            print("attestations …", file=sys.stderr)
+            extra["attestations"] = paired(
+                args.runs,
+                change,
+                without=plain.raw,
+                default=lambda: plain.raw(buildx_attestations=True),
+            )
+        if "reproducibility" in chosen:
+            print("reproducibility, a new commit …", file=sys.stderr)
+            plain.raw()  # fills the caches, as the warm scenarios do
+            extra["reproducibility"] = paired(
+                args.runs,
+                lambda _: commit_line(plain.module),
+                reproducible=plain.raw,
+                plain=lambda: plain.raw(reproducible=False),
+            )
 
-    report = render(rows, attest)
+    report = render(rows, extra)
     print(report)
     if args.write:
         write_into_readme(report)
@@ -245,7 +283,9 @@ def write_into_readme(report: str) -> None:
     readme.write_text(head + start + report + rest[rest.index(end) :])
 
 
-def render(rows: dict[str, dict[str, list[float]]], attest: dict[str, list[float]]) -> str:
+def render(
+    rows: dict[str, dict[str, list[float]]], extra: dict[str, dict[str, list[float]]]
+) -> str:
     lines = [
         "| scenario | invoke build | raw buildx | host go build | invoke / raw | invoke / go |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -253,20 +293,33 @@ def render(rows: dict[str, dict[str, list[float]]], attest: dict[str, list[float
     for name, t in rows.items():
         i, r, g = median(t["invoke"]), median(t["raw"]), median(t["go"])
         lines.append(f"| {name} | {i:.2f} s | {r:.2f} s | {g:.2f} s | {i / r:.2f} | {i / g:.1f} |")
-    cold_i = median(rows["cold"]["invoke"])
-    change_i = median(rows["warm, one-line change"]["invoke"])
-    plain_i = median(rows["warm, no change"]["invoke"])
-    ws_i = median(rows[f"warm, {WORKSPACE_MODULES}-module go.work"]["invoke"])
-    a_off, a_on = median(attest["without"]), median(attest["default"])
-    ratio = change_i / median(rows["warm, one-line change"]["raw"])
+    m = {name: median(t["invoke"]) for name, t in rows.items()}
+    change = "warm, one-line change"
+    ws = f"warm, {WORKSPACE_MODULES}-module go.work"
+    lines.append("")
+    if "cold" in m and change in m:
+        lines.append(f"- warm one-line change / cold: {m[change] / m['cold']:.1%} (target < 10%)")
+    if change in m:
+        ratio = m[change] / median(rows[change]["raw"])
+        lines.append(f"- invoke / raw buildx, warm one-line change: {ratio:.2f} (target ≤ 1.15)")
+    if ws in m and "warm, no change" in m:
+        lines.append(
+            f"- {WORKSPACE_MODULES}-module workspace adds {m[ws] - m['warm, no change']:+.2f} s "
+            "to a warm no-change build (target < 0.3 s)"
+        )
+    if "attestations" in extra:
+        off, on = median(extra["attestations"]["without"]), median(extra["attestations"]["default"])
+        lines.append(
+            f"- buildx's default provenance attestation on a local push: {on:.2f} s against "
+            f"{off:.2f} s without ({on / off:.2f}x)"
+        )
+    if "reproducibility" in extra:
+        on, off = (median(extra["reproducibility"][k]) for k in ("reproducible", "plain"))
+        lines.append(
+            f"- reproducibility, warm build of a new commit (raw buildx): {on:.2f} s against "
+            f"{off:.2f} s without SOURCE_DATE_EPOCH ({on - off:+.2f} s, {on / off:.2f}x)"
+        )
     lines += [
-        "",
-        f"- warm one-line change / cold: {change_i / cold_i:.1%} (target < 10%)",
-        f"- invoke / raw buildx, warm one-line change: {ratio:.2f} (target ≤ 1.15)",
-        f"- {WORKSPACE_MODULES}-module workspace adds {ws_i - plain_i:+.2f} s to a warm "
-        "no-change build (target < 0.3 s)",
-        f"- buildx's default provenance attestation on a local push: {a_on:.2f} s against "
-        f"{a_off:.2f} s without ({a_on / a_off:.2f}x)",
         "",
         "Medians in seconds; 3 platforms (linux/amd64, linux/arm64, linux/arm/v7).",
         f"Runs repeated after the registry's 500 on a double push: {repeated}.",

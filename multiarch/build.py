@@ -40,6 +40,7 @@ from .registry_api import (
 from .version import Revision, commit_state, describe
 
 WORKSPACE_LABEL = "io.multiarch.workspace"
+PUSH_OUTPUT = "type=registry,oci-mediatypes=true"
 
 
 def _build(key: str):
@@ -238,7 +239,7 @@ def attestation_flags(settings: BuildSettings, registry: str) -> list[str]:
 def build_args(p: Plan) -> dict[str, str]:
     """The build args of the Dockerfile contract (README), for one main package."""
     rev = p.revision
-    return {
+    args = {
         "VERSION": rev.version,
         "REVISION": rev.commit,
         "CREATED": rev.created,
@@ -248,6 +249,9 @@ def build_args(p: Plan) -> dict[str, str]:
         "BINARY": p.main.binary,
         **p.go.variables,
     }
+    if rev.epoch is not None:  # times from the commit: the image reproduces (see README)
+        args["SOURCE_DATE_EPOCH"] = str(rev.epoch)
+    return args
 
 
 def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> list[str]:
@@ -271,7 +275,10 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
     for ref in p.references:
         args += ["-t", ref]
     args += {
-        "push": ["--push"],
+        # OCI media types, as the OCI archive of `invoke release` and `invoke verify` has
+        # them: otherwise the docker driver pushes Docker's, and the same image gets
+        # other manifest digests in the registry than in the archive
+        "push": ["--output", PUSH_OUTPUT],
         "load": ["--load"],
         "cache": [],
         "output": ["--output", s.output],
@@ -376,7 +383,7 @@ def bake_definition(targets: dict[str, Plan], contexts: dict[str, Path]) -> dict
             "contexts": {key: str(path) for key, path in contexts.items()},
             "no-cache": s.no_cache,
             "output": {
-                "push": ["type=registry"],
+                "push": [PUSH_OUTPUT],
                 "load": ["type=docker"],
                 "cache": ["type=cacheonly"],
                 "output": [s.output],

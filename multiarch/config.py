@@ -89,6 +89,9 @@ DEFAULTS: dict[str, dict[str, object]] = {
     "dist": {
         "dir": "dist",  # binaries and release archives, relative to the module
     },
+    "verify": {
+        "image": "",  # default: what invoke build pushes from this checkout
+    },
 }
 
 # Where Invoke reads a project's configuration, beside tasks.py, in its order.

@@ -13,8 +13,8 @@ leaves nothing public.
 It is the OCI image layout in a tar, with every platform, named after the release's
 first reference: `docker load -i` (containerd image store) and `skopeo copy
 oci-archive:FILE ...` read it. A checksum file beside it checks with `sha256sum -c`. It
-is built from the same inputs and BuildKit cache as the pushed image, but is a separate
-export: its index digest can differ from the registry's (creation times).
+is a separate export of the same build, and holds the same digests as the registry: the
+build is reproducible and pushes with OCI media types (see build.py).
 
 `clean` removes what `invoke bin` and `invoke release` wrote (dist/), never registry data.
 """
@@ -38,7 +38,7 @@ from .errors import UserError
 from .registry import RegistrySettings
 from .registry_api import PlatformManifest
 from .semver import Version
-from .version import describe, tags_at_head, untracked_files, untracked_root
+from .version import describe, tags_at_head, toplevel, untracked_files
 
 ARCHIVE_SUFFIX = ".oci.tar"
 # What the multiarch package leaves in the temporary directory while it works (go.work
@@ -75,7 +75,7 @@ def version_at_head(context: Path, dist: Path | None = None) -> Version:
             "commit or stash them: a release is exactly the tagged commit",
         )
     outputs = dist.resolve() if dist is not None else None
-    root = untracked_root(context)
+    root = toplevel(context)
     untracked = [
         f
         for f in untracked_files(context)

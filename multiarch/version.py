@@ -36,6 +36,14 @@ class Revision:
     source: str  # the origin's URL without credentials, or ""
     tag: str = ""  # the exact tag at HEAD, if any
 
+    @property
+    def epoch(self) -> int | None:
+        """The build's SOURCE_DATE_EPOCH: the commit's time, in seconds since 1970. None for
+        a dirty tree or outside git: such a build keeps "now" and is not reproducible."""
+        if self.dirty or self.commit == "unknown":
+            return None
+        return int(dt.datetime.fromisoformat(self.created).timestamp())
+
 
 def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -119,15 +127,25 @@ def commit_state(path: Path) -> tuple[str, bool | None]:
 
 def untracked_files(path: Path) -> list[str]:
     """Files in the checkout that git neither tracks nor ignores, relative to
-    untracked_root(path)."""
+    toplevel(path)."""
     repo = _repo(path)
     return repo.untracked_files if repo is not None else []
 
 
-def untracked_root(path: Path) -> Path | None:
-    """The checkout's top directory, which untracked_files are relative to."""
+def toplevel(path: Path) -> Path | None:
+    """The top directory of the checkout holding `path` (which untracked_files are
+    relative to); None outside git."""
     repo = _repo(path)
     return Path(repo.working_tree_dir) if repo is not None else None
+
+
+def has_commit(path: Path, commit: str) -> bool:
+    """Whether the repository holding `path` has `commit`."""
+    repo = _repo(path)
+    try:
+        return repo is not None and repo.commit(commit).hexsha == commit
+    except (ValueError, _git().BadName):
+        return False
 
 
 def tags_at_head(path: Path) -> list[str]:

@@ -29,6 +29,7 @@ from .doctor import doctor
 from .gotest import gotest_
 from .release import bin_, clean, release
 from .smoke import smoke
+from .verify import verify
 
 __all__ = ["DEFAULTS", "namespace"]
 
@@ -54,6 +55,7 @@ def namespace(root: Path | None = None) -> Collection:
     ns.add_collection(manifest.collection)
     ns.add_task(release)
     ns.add_task(clean)
+    ns.add_task(verify)
     ns.configure(DEFAULTS)
     ns.configure({"build": {"context": str(module_here(root))}})
     return ns

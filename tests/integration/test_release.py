@@ -8,6 +8,7 @@ import tarfile
 
 import pytest
 
+from multiarch.build import PUSH_OUTPUT
 from multiarch.registry_api import RegistryAPI, platform_manifests
 from tests.gomodules import commit_of, hellorld_repo, in_repo
 from tests.helpers import assert_one_line_error, sh
@@ -76,6 +77,16 @@ def test_the_archive_holds_every_platform_and_loads(released, module_registry):
         sh("docker", "rmi", ref, check=False)
 
 
+def test_the_archive_holds_the_digests_the_registry_serves(released, module_registry):
+    where, _ = released
+    with tarfile.open(where / "dist" / "rel-1.4.2.oci.tar") as tar:
+        (entry,) = json.load(tar.extractfile("index.json"))["manifests"]
+        index = json.load(tar.extractfile(f"blobs/sha256/{entry['digest'].split(':')[1]}"))
+    pushed = RegistryAPI(module_registry["host"]).index("rel", "1.4.2")
+    assert entry["digest"] == pushed.digest
+    assert platform_manifests(index) == pushed.manifests
+
+
 def test_a_prerelease_gets_only_its_own_tag(module_registry, tmp_path):
     where = hellorld_repo(tmp_path / "hellorld", "v2.0.0-rc.1")
     result = in_repo(module_registry, where, "release", "--image", "relrc")
@@ -110,7 +121,7 @@ def test_dry_run_shows_the_export_and_the_push(module_registry, tmp_path):
     builds = [line for line in result.stderr.splitlines() if "$ docker buildx build" in line]
     assert len(builds) == 2
     assert f"type=oci,dest={where / 'dist' / 'reldry-1.4.2.oci.tar'}" in builds[0]
-    assert builds[1].count(" -t ") == 4 and "--push" in builds[1]
+    assert builds[1].count(" -t ") == 4 and f"--output {PUSH_OUTPUT}" in builds[1]
     assert RegistryAPI(module_registry["host"]).tags("reldry") == []
     assert not (where / "dist").exists()
 

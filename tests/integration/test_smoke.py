@@ -18,6 +18,7 @@ import time
 import pytest
 
 from multiarch import binfmt
+from multiarch.build import PUSH_OUTPUT
 from multiarch.platforms import parse_one
 from multiarch.registry_api import platform_of
 from tests.helpers import REPO, invoke, machine_test, need, sh, table_rows
@@ -351,7 +352,7 @@ def test_build_then_smoke_like_nox_e2e(qemu, registry):
     result = smoke("--build", "--image", ref, env=registry["env"])
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"$ docker buildx build --platform {','.join(PLATFORMS)}" in result.stderr
-    assert f"-t {ref} --push" in result.stderr
+    assert f"-t {ref} --output {PUSH_OUTPUT}" in result.stderr
     assert "what this checkout says" in result.stderr
     assert "all 3 platforms passed (2 emulated)" in result.stderr
 

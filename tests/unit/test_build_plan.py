@@ -1,5 +1,6 @@
 """The buildx command line and the decisions before it, without Docker."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -58,10 +59,19 @@ def test_plain_build_command(tmp_path):
     args = flag_values(argv, "--build-arg")
     assert f"REVISION={'a' * 40}" in args and "VERSION=v1.2.3-dirty" in args
     assert "GOWORK=off" in args and "MODULE_DIR=." in args
-    assert "--push" in argv and "--provenance=false" in argv
+    # a dirty tree keeps "now": no SOURCE_DATE_EPOCH, the Dockerfile leaves file times
+    assert not [a for a in args if a.startswith("SOURCE_DATE_EPOCH")]
+    assert flag_values(argv, "--output") == [build.PUSH_OUTPUT] and "--provenance=false" in argv
     assert flag_values(argv, "-f") == [str(mod / "Dockerfile")]
     assert argv[-1] == str(mod)
     assert "--label" not in argv
+
+
+def test_a_clean_commit_dates_the_build_by_its_time(tmp_path):
+    plan = make_plan(module(tmp_path / "hellorld"))
+    clean = dataclasses.replace(plan, revision=dataclasses.replace(REV, dirty=False))
+    args = flag_values(build.command(clean, {}, None), "--build-arg")
+    assert "SOURCE_DATE_EPOCH=1767225600" in args  # REV.created, 2026-01-01T00:00:00Z
 
 
 def test_workspace_build_sends_the_dockerfile_on_stdin_with_contexts(tmp_path):
@@ -102,9 +112,9 @@ def test_outputs(tmp_path):
     mod = module(tmp_path / "m")
     assert "--load" in build.command(make_plan(mod, push=False, load=True), {}, None)
     cache_only = build.command(make_plan(mod, push=False), {}, None)
-    assert not {"--push", "--load", "--output"} & set(cache_only)
+    assert not {"--load", "--output"} & set(cache_only)
     local = build.command(make_plan(mod, output="type=local,dest=dist"), {}, None)
-    assert flag_values(local, "--output") == ["type=local,dest=dist"] and "--push" not in local
+    assert flag_values(local, "--output") == ["type=local,dest=dist"]
 
 
 def test_guard_refuses_remote_push_of_a_workspace_before_docker(tmp_path):
@@ -182,7 +192,7 @@ def test_several_commands_make_one_bake_definition(tmp_path):
     api = definition["target"]["api"]
     assert api["args"]["MAIN"] == "./cmd/api" and api["args"]["BINARY"] == "api"
     assert api["args"]["GOWORK"] == "off" and api["args"]["REVISION"] == "a" * 40
-    assert api["tags"] == ["localhost:5000/api:v1"] and api["output"] == ["type=registry"]
+    assert api["tags"] == ["localhost:5000/api:v1"] and api["output"] == [build.PUSH_OUTPUT]
     assert api["platforms"] == ["linux/amd64", "linux/arm64", "linux/arm/v7"]
     assert api["contexts"] == {"gomod-1-dep": str(tmp_path / "dep")}
     # bake would expand ${...} itself: the Dockerfile's own variables are escaped

@@ -1,0 +1,74 @@
+"""`invoke verify`: rebuild a pushed image's commit and check it is the same, byte for byte."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from invoke import task
+from rich.table import Table
+
+from .. import build as builds
+from .. import verify as verifies
+from ..command import results, say
+from ..errors import UserError
+from ..version import describe
+from .build import build_settings
+from .edge import at_the_edge, options, runner
+
+
+@task(
+    help={
+        "image": "reference to verify (default: what `invoke build` pushes from this "
+        "checkout: BUILD_REGISTRY/IMAGE:<git describe>)",
+    }
+)
+@at_the_edge
+def verify(c, image=None):
+    """Rebuild the commit an image's labels name, with no cache, and compare each platform.
+
+    The commit is checked out in a temporary git worktree and built into an OCI layout
+    (nothing is pushed). On a mismatch it names, per platform, the files that differ and
+    exits 1. Images built from go.work checkouts or a dirty tree are refused.
+    """
+    settings = build_settings(c)
+    ref = image or options(c, "verify")["image"] or default_image(settings)
+    run = runner(c)
+    plan = verifies.plan(settings, ref)
+    say(f"verifying {ref}: rebuilding commit {plan.revision.commit} ({plan.revision.version})")
+    report = verifies.run(plan, run, os.environ)
+    if report is None:
+        return
+    show(report)
+    differing = report.differing
+    if differing:
+        names = ", ".join(p.platform for p in differing)
+        raise UserError(
+            f"{ref} is not what commit {plan.revision.commit[:12]} builds: {names} differ",
+            "the files above differ between the image and the rebuild",
+        )
+    say(f"[green]all {len(report.platforms)} platforms reproduce[/] from commit "
+        f"{plan.revision.commit[:12]}")  # fmt: skip
+
+
+def default_image(settings: builds.BuildSettings) -> str:
+    """What `invoke build` pushes from this checkout."""
+    tag = builds.tag_list(settings, describe(Path(settings.context), quiet=True))[0]
+    return f"{settings.registry}/{builds.image_name(settings)}:{tag}"
+
+
+def show(report: verifies.Report) -> None:
+    table = Table("platform", "image's manifest digest", "rebuilt")
+    for p in report.platforms:
+        table.add_row(p.platform, p.pushed, "same" if p.same else p.rebuilt or "not built")
+    results.print(table)
+    for p in report.differing:
+        if not p.rebuilt:
+            continue
+        results.print(f"{p.platform}: files that differ (image / rebuilt)")
+        for path, pushed, rebuilt in p.files:
+            results.print(f"  {path}")
+            results.print(f"    image:   {pushed.describe() if pushed else 'absent'}")
+            results.print(f"    rebuilt: {rebuilt.describe() if rebuilt else 'absent'}")
+        if p.config:
+            results.print(f"  image configuration: {', '.join(p.config)} differ")
