@@ -37,6 +37,7 @@ def test_a_no_cache_build_of_the_same_commit_gives_the_same_digests(repo, module
     assert second == first
 
 
+@pytest.mark.machine
 def test_after_pruning_the_build_cache_the_same_index(repo, module_registry):
     machine_test("empties the daemon's whole build cache (docker buildx prune -af)")
     sh("docker", "buildx", "prune", "-af")
