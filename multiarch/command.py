@@ -119,15 +119,19 @@ def _call(argv: Sequence[str], *, input: str | None, capture: bool, timeout: flo
             "check the network and the registry, then try again",
         ) from None
     except KeyboardInterrupt:
-        # Ctrl-C reached the command too (one process group): let it stop cleanly and
-        # have its say before ours; kill it only if it does not.
-        try:
-            proc.wait(timeout=STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _let_stop(proc)
         raise
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def _let_stop(proc: subprocess.Popen) -> None:
+    """Ctrl-C reached the command too (one process group): let it stop cleanly and have
+    its say before ours; kill it only if it does not."""
+    try:
+        proc.wait(timeout=STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _not_runnable(argv: Sequence[str], e: OSError) -> UserError:
@@ -165,11 +169,7 @@ def _call_kept(argv: Sequence[str], *, input: str | None):
     except KeyboardInterrupt:
         # as in _call: let the command stop and have its say first, still passed on
         threading.Thread(target=_pass_on, args=(reader, kept), daemon=True).start()
-        try:
-            proc.wait(timeout=STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _let_stop(proc)
         raise
     os.close(reader)
     proc.wait()
