@@ -1,7 +1,7 @@
 """Smoke-testing an image in a registry that wants credentials: Docker's, found where
 `docker login` or a credential helper keeps them, over Basic and Bearer token auth.
 
-A real registry container holds the image; in front of it, on 127.0.0.1, a small proxy
+A real registry container holds the image; in front of it, on localhost, a small proxy
 of the test's own asks for credentials as ghcr.io and Docker Hub do: a 401 with a Basic
 challenge, or a Bearer challenge naming a token service (realm, service, scope) that
 hands out tokens for a user name and password. The daemon's own pull goes through it too.
@@ -43,17 +43,30 @@ class AuthProxy(ThreadingHTTPServer):
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.server_address[1]}"
+        return f"localhost:{self.server_address[1]}"  # Docker pulls from it over plain HTTP
 
 
 class Handler(BaseHTTPRequestHandler):
     server: AuthProxy
+    # Docker tries HTTPS first and falls back to HTTP only on an HTTP answer: even to the
+    # TLS hello, answer with a status line (HTTP/0.9, the default here, has none)
+    default_request_version = "HTTP/1.0"
 
     def log_message(self, *args):  # quiet
         pass
 
     def do_HEAD(self):
         self.do_GET()
+
+    def do_POST(self):
+        """The OAuth2 password grant, as containerd (the daemon's puller) asks for tokens."""
+        length = int(self.headers.get("Content-Length") or 0)
+        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        grant = [form.get(k, [""])[0] for k in ("grant_type", "username", "password")]
+        if not self.path.startswith("/token") or grant != ["password", USER, PASSWORD]:
+            self.server.seen.append("token refused")
+            return self.answer(401, b"{}", {})
+        self.grant(form.get("scope", [""])[0], "access_token")
 
     def do_GET(self):
         if self.path.startswith("/token"):
@@ -83,10 +96,13 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != basic or query.get("service") != ["h9"]:
             self.server.seen.append("token refused")
             return self.answer(401, b"{}", {})
+        self.grant(query.get("scope", [""])[0], "token")
+
+    def grant(self, scope: str, key: str):
         token = secrets.token_hex(16)
         self.server.tokens.add(token)
-        self.server.seen.append(f"token {query.get('scope', [''])[0]}")
-        self.answer(200, json.dumps({"token": token}).encode(), {})
+        self.server.seen.append(f"token {scope}")
+        self.answer(200, json.dumps({key: token}).encode(), {})
 
     def forward(self):
         url = f"http://{self.server.upstream}{self.path}"
@@ -98,13 +114,15 @@ class Handler(BaseHTTPRequestHandler):
         except urllib.error.HTTPError as e:
             status, headers, body = e.code, e.headers, e.read()
         keep = ("Content-Type", "Docker-Content-Digest", "Docker-Distribution-Api-Version")
+        keep += ("Content-Length",) if self.command == "HEAD" else ()  # the size of a GET
         self.answer(status, body, {k: headers[k] for k in keep if headers.get(k)})
 
     def answer(self, status: int, body: bytes, headers: dict):
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
+        if "Content-Length" not in headers:
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
