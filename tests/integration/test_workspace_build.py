@@ -139,7 +139,8 @@ def test_guard_refuses_a_remote_push_of_a_workspace_before_building(module_regis
 @pytest.mark.parametrize(
     "work, words",
     [
-        ("go 1.24\n\nuse ./hellorld\nusee ./dep\n", "go.work:4"),
+        # a directive the build uses keeps its file:line (an unknown one is skipped)
+        ("go 1.24\n\nuse ./hellorld\nuse ./dep ./x\n", "go.work:4"),
         ("go 1.24\n\nuse ./hellorld\nuse ./missing\n", "missing"),
         ("go 1.24\n\nuse ./dep\n", "is not one of the modules used by"),
     ],
