@@ -158,6 +158,8 @@ def release(
             write_checksum(archive, checksum)
 
     pushed = builds.run(pushes, runner)
+    if runner.dry:
+        return []
     return [
         Release(version, push.references, done.digest, done.manifests, archive, checksum)
         for push, done, archive, checksum in zip(pushes, pushed, archives, checksums, strict=True)
