@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from multiarch.build import PUSH_OUTPUT
 from tests.helpers import REPO, invoke
 
 pytestmark = pytest.mark.integration
@@ -14,8 +15,8 @@ pytestmark = pytest.mark.integration
 @pytest.mark.parametrize(
     ("configured", "flags", "present", "absent"),
     [
-        ("build:\n  push: false\n", ["--push"], ["--push"], []),
-        ("build:\n  push: true\n", ["--no-push"], [], ["--push"]),
+        ("build:\n  push: false\n", ["--push"], [PUSH_OUTPUT], []),
+        ("build:\n  push: true\n", ["--no-push"], [], [PUSH_OUTPUT]),
         ("build:\n  no_cache: true\n", ["--cache"], [], ["--no-cache"]),
         ("build:\n  no_cache: false\n", ["--no-cache"], ["--no-cache"], []),
         ("build:\n  load: true\n  push: false\n", ["--no-load"], [], ["--load"]),
