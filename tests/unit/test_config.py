@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -39,6 +40,13 @@ def test_dataclasses_take_their_defaults_from_the_table():
         assert getattr(registry, key) == value, key
     for key, value in DEFAULTS["go"].items():
         assert getattr(GoSettings(), key) == value, key
+
+
+@pytest.fixture(autouse=True)
+def no_invoke_environment(monkeypatch):
+    """INVOKE_* variables of the developer's shell would win over the files under test."""
+    for var in [v for v in os.environ if v.startswith("INVOKE_")]:
+        monkeypatch.delenv(var)
 
 
 def project_config(tmp_path, text: str) -> Config:
