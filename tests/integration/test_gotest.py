@@ -285,3 +285,14 @@ def test_bad_options_are_one_line_before_anything_runs(bugs):
         result = go_test(bugs, *args)
         assert_one_line_error(result, *words)
         assert "docker buildx build" not in result.stderr
+
+
+def test_dry_run_shows_the_compile_and_runs_nothing(bugs, tmp_path):
+    dry = invoke(
+        "--dry", "test", "--platforms", "linux/amd64",
+        env={"INVOKE_BUILD_CONTEXT": str(bugs), "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+    assert dry.returncode == 0, dry.stderr
+    assert "$ docker buildx build --platform linux/amd64 --target tests" in dry.stderr
+    assert "pkg.test" not in dry.stderr and "go test on every platform" not in dry.stdout
+    assert list(tmp_path.iterdir()) == []
