@@ -167,11 +167,28 @@ def _rebuild(p: Plan, context: Path, out: Path, runner, environ) -> layers.Layou
         p.settings, context=str(context), output=f"type=oci,tar=false,dest={out}"
     )
     # an image without the workspace label was built from the module alone
-    rebuild = builds.plan(settings, runner, {**environ, "GOWORK": "off"})
+    plans = builds.plan(settings, runner, {**environ, "GOWORK": "off"})
+    rebuild = _of_image(plans, p.image)
     # the version, time and source its labels name, whatever git says of the commit now
     # (a tag added since, another origin URL)
-    builds.run(dataclasses.replace(rebuild, revision=p.revision), runner)
+    builds.run([dataclasses.replace(rebuild, revision=p.revision)], runner)
     return layers.Layout(out)
+
+
+def _of_image(plans: list[builds.Plan], image: Image) -> builds.Plan:
+    """The plan of the main package that made the image: the one its title label names
+    (the binary), when build.main names several."""
+    if len(plans) == 1:
+        return plans[0]
+    title = image.labels.get(f"{OCI}.title", "")
+    for plan in plans:
+        if plan.main.binary == title:
+            return plan
+    commands = ", ".join(plan.main.package for plan in plans)
+    raise UserError(
+        f"{image.reference} is titled {title!r}, which none of build.main ({commands}) builds",
+        "pass --main with the main package that built it",
+    )
 
 
 def compare(p: Plan, rebuilt: layers.Layout) -> Report:

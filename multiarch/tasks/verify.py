@@ -13,7 +13,7 @@ from .. import verify as verifies
 from ..command import results, say
 from ..errors import UserError
 from ..version import describe
-from .build import build_settings
+from .build import BUILD_HELP, build_settings
 from .edge import at_the_edge, options, runner
 
 
@@ -21,17 +21,18 @@ from .edge import at_the_edge, options, runner
     help={
         "image": "reference to verify (default: what `invoke build` pushes from this "
         "checkout: BUILD_REGISTRY/IMAGE:<git describe>)",
+        "main": BUILD_HELP["main"],
     }
 )
 @at_the_edge
-def verify(c, image=None):
+def verify(c, image=None, main=None):
     """Rebuild the commit an image's labels name, with no cache, and compare each platform.
 
     The commit is checked out in a temporary git worktree and built into an OCI layout
     (nothing is pushed). On a mismatch it names, per platform, the files that differ and
     exits 1. Images built from go.work checkouts or a dirty tree are refused.
     """
-    settings = build_settings(c)
+    settings = build_settings(c, main=main)
     ref = image or options(c, "verify")["image"] or default_image(settings)
     run = runner(c)
     plan = verifies.plan(settings, ref)
