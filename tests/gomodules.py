@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from tests.helpers import REPO, host_go, invoke, need, sh
@@ -129,3 +130,18 @@ def program_image(where: Path, ref: str, main: str) -> str:
     sh("docker", "buildx", "build", "--platform", "linux/amd64", "--provenance=false",
        "--push", "-t", ref, str(where))  # fmt: skip
     return ref
+
+
+def installed_invoke(bin_dir: Path, cwd: Path, reg: dict, *args: str, env: dict | None = None):
+    """`invoke ARGS` from the installed package (the wheel's venv, bin_dir), in cwd,
+    pushing to the test's registry; none of this shell's INVOKE_* settings."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("INVOKE_")}
+    clean["PATH"] = f"{bin_dir}:{clean['PATH']}"
+    return subprocess.run(
+        [str(bin_dir / "invoke"), *args],
+        cwd=cwd,
+        env={**clean, **reg["env"], **(env or {})},
+        text=True,
+        capture_output=True,
+        timeout=900,
+    )

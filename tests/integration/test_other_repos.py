@@ -5,16 +5,13 @@ no .dockerignore, `invoke` run in the repository. Real daemon, registry and qemu
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from multiarch.registry_api import RegistryAPI
-from tests.gomodules import commit_of, go_repo, program
+from tests.gomodules import commit_of, go_repo, installed_invoke, program
 from tests.helpers import assert_one_line_error, free_port, sh
 from tests.integration.test_bin import need_qemu
 
@@ -22,20 +19,6 @@ pytestmark = pytest.mark.integration
 
 PLATFORMS = ["linux/amd64", "linux/arm64", "linux/arm/v7"]
 TITLE = "org.opencontainers.image.title"
-
-
-def invoke(bin_dir: Path, cwd: Path, reg: dict, *args: str) -> subprocess.CompletedProcess:
-    """`invoke ARGS` from the installed package, in cwd, pushing to the test's registry."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INVOKE_")}
-    env["PATH"] = f"{bin_dir}:{env['PATH']}"
-    return subprocess.run(
-        [str(bin_dir / "invoke"), *args],
-        cwd=cwd,
-        env={**env, **reg["env"]},
-        text=True,
-        capture_output=True,
-        timeout=900,
-    )
 
 
 def run_image(ref: str, platform: str = "linux/amd64", *args: str) -> str:
@@ -77,7 +60,7 @@ def fleet(installed, reg, tmp_path_factory):
             "invoke.yaml": "build:\n  main: ./cmd/api,./cmd/worker\n",
         },
     )
-    result = invoke(installed, where, reg, "build", "--tag", "t1")
+    result = installed_invoke(installed, where, reg, "build", "--tag", "t1")
     assert result.returncode == 0, result.stderr
     return where, result
 
@@ -122,7 +105,9 @@ def test_each_image_is_named_for_its_command(fleet, reg):
 def test_bin_puts_both_binaries_in_each_platform_directory(fleet, installed, reg):
     need_qemu()
     where, _ = fleet
-    result = invoke(installed, where, reg, "bin", "--platforms", "linux/arm64,windows/amd64")
+    result = installed_invoke(
+        installed, where, reg, "bin", "--platforms", "linux/arm64,windows/amd64"
+    )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (where / "dist" / "linux_arm64").iterdir()) == ["api", "worker"]
     windows = sorted(p.name for p in (where / "dist" / "windows_amd64").iterdir())
@@ -134,10 +119,12 @@ def test_bin_puts_both_binaries_in_each_platform_directory(fleet, installed, reg
 def test_manifest_build_and_join_every_command(fleet, installed, reg):
     where, _ = fleet
     two = "linux/amd64,linux/arm64"
-    built = invoke(installed, where, reg, "manifest.build", "--tag", "s1", "--platforms", two)
+    built = installed_invoke(
+        installed, where, reg, "manifest.build", "--tag", "s1", "--platforms", two
+    )
     assert built.returncode == 0, built.stderr
     assert built.stderr.count("$ docker buildx bake") == 2  # one per platform, both commands
-    joined = invoke(installed, where, reg, "manifest", "--tag", "s1", "--platforms", two)
+    joined = installed_invoke(installed, where, reg, "manifest", "--tag", "s1", "--platforms", two)
     assert joined.returncode == 0, joined.stderr
     api = RegistryAPI(reg["host"])
     for name in ("api", "worker"):
@@ -146,14 +133,14 @@ def test_manifest_build_and_join_every_command(fleet, installed, reg):
 
 def test_one_image_name_for_two_commands_is_one_line(fleet, installed, reg):
     where, _ = fleet
-    result = invoke(installed, where, reg, "build", "--image", "x", "--tag", "bad")
+    result = installed_invoke(installed, where, reg, "build", "--image", "x", "--tag", "bad")
     assert_one_line_error(result, "--image names one image")
     assert "docker buildx" not in result.stderr
 
 
 def test_a_package_that_is_not_main_is_one_line(fleet, installed, reg):
     where, _ = fleet
-    result = invoke(installed, where, reg, "build", "--main", "./internal/shared")
+    result = installed_invoke(installed, where, reg, "build", "--main", "./internal/shared")
     assert_one_line_error(result, "is package shared, not main")
 
 
@@ -167,7 +154,7 @@ def tool_v2(installed, reg, tmp_path_factory):
         {"go.mod": "module example.com/tool/v2\n\ngo 1.24\n", "main.go": program(says='"v2"')},
         "v2.1.0",
     )
-    result = invoke(installed, where, reg, "build")
+    result = installed_invoke(installed, where, reg, "build")
     assert result.returncode == 0, result.stderr
     return where, result
 
@@ -184,7 +171,7 @@ def test_a_v2_module_is_named_as_go_names_it(tool_v2, reg):
 
 def test_invoke_dockerfile_writes_one_to_customise_and_never_overwrites(tool_v2, installed, reg):
     where, _ = tool_v2
-    wrote = invoke(installed, where, reg, "dockerfile")
+    wrote = installed_invoke(installed, where, reg, "dockerfile")
     assert wrote.returncode == 0, wrote.stderr
     text = (where / "Dockerfile").read_text()
     assert 'ENTRYPOINT ["/tool"]' in text and "${BINARY}" not in text.split("ENTRYPOINT")[-1]
@@ -193,11 +180,11 @@ def test_invoke_dockerfile_writes_one_to_customise_and_never_overwrites(tool_v2,
     (where / "Dockerfile").write_text(
         text.replace("USER 65532:65532", 'LABEL custom="yes"\nUSER 65532:65532')
     )
-    built = invoke(installed, where, reg, "build", "--tag", "custom")
+    built = installed_invoke(installed, where, reg, "build", "--tag", "custom")
     assert built.returncode == 0, built.stderr
     assert f"-f {where / 'Dockerfile'}" in built.stderr
     assert image_config(f"{reg['host']}/tool:custom")["Labels"]["custom"] == "yes"
-    again = invoke(installed, where, reg, "dockerfile")
+    again = installed_invoke(installed, where, reg, "dockerfile")
     assert_one_line_error(again, "refusing to overwrite")
     assert (where / "Dockerfile").read_text() != text  # the customised one stays
 
@@ -229,7 +216,9 @@ def test_an_http_server_image_serves(installed, reg, tmp_path):
         tmp_path / "webapp",
         {"go.mod": "module github.com/someone/webapp\n\ngo 1.24\n", "main.go": SERVER},
     )
-    built = invoke(installed, where, reg, "build", "--tag", "s", "--platforms", "linux/amd64")
+    built = installed_invoke(
+        installed, where, reg, "build", "--tag", "s", "--platforms", "linux/amd64"
+    )
     assert built.returncode == 0, built.stderr
     ref = f"{reg['host']}/webapp:s"
     port = free_port()
@@ -279,7 +268,9 @@ def mono(installed, reg, tmp_path_factory):
 
 def test_a_nested_module_builds_from_its_directory_with_its_own_version(mono, installed, reg):
     greeter = mono / "tools" / "greeter"
-    result = invoke(installed, greeter / "greet", reg, "build", "--platforms", "linux/arm64")
+    result = installed_invoke(
+        installed, greeter / "greet", reg, "build", "--platforms", "linux/arm64"
+    )
     assert result.returncode == 0, result.stderr
     ref = f"{reg['host']}/greeter:v0.3.0"
     assert f"image:  {ref}" in result.stdout
@@ -290,7 +281,9 @@ def test_a_nested_module_builds_from_its_directory_with_its_own_version(mono, in
 
 def test_a_nested_module_releases_under_its_own_tags(mono, installed, reg):
     greeter = mono / "tools" / "greeter"
-    result = invoke(installed, greeter, reg, "release", "--platforms", "linux/amd64,linux/arm64")
+    result = installed_invoke(
+        installed, greeter, reg, "release", "--platforms", "linux/amd64,linux/arm64"
+    )
     assert result.returncode == 0, result.stderr
     assert "releasing v0.3.0 as 0.3.0, 0.3, latest" in result.stderr
     tags = set(RegistryAPI(reg["host"]).tags("greeter"))
@@ -298,6 +291,6 @@ def test_a_nested_module_releases_under_its_own_tags(mono, installed, reg):
     assert (greeter / "dist" / "greeter-0.3.0.oci.tar").is_file()
     assert not (mono / "dist").exists()
     # the root module, from the root, is v1.0.0: the nested module's tag is not its own
-    root = invoke(installed, mono, reg, "build", "--platforms", "linux/amd64")
+    root = installed_invoke(installed, mono, reg, "build", "--platforms", "linux/amd64")
     assert root.returncode == 0, root.stderr
     assert f"image:  {reg['host']}/mono:v1.0.0" in root.stdout

@@ -21,7 +21,7 @@ import pytest
 
 from multiarch.registry_api import INDEX_TYPES, MANIFEST_TYPES, RegistryAPI
 from tests import goproxy
-from tests.gomodules import app, git_commit, in_repo
+from tests.gomodules import TASKS_PY, app, git_commit, in_repo, installed_invoke
 from tests.helpers import assert_one_line_error, sh
 
 pytestmark = pytest.mark.integration
@@ -36,13 +36,19 @@ def proxy(tmp_path_factory, docker_daemon):
         yield served
 
 
-def private_app(where: Path, proxy) -> Path:
-    """hellorld-like, needing a module only the proxy has (its own path: no cache has it)."""
+def private_app(where: Path, proxy, own_dockerfile: bool = True) -> Path:
+    """hellorld-like, needing a module only the proxy has (its own path: no cache has it).
+    Without its own Dockerfile, it is a repository as a user has one: the three-line
+    tasks.py, and the default Dockerfile of the package."""
     dep = f"private.example/p{secrets.token_hex(4)}/secret"
     lib = f'package secret\n\nconst Message = "{MESSAGE}"\n'
     sums = goproxy.publish(proxy.root, dep, "v0.0.0", {"secret.go": lib})
     mod = app(where, [dep])
     (mod / "go.sum").write_text(sums)
+    if not own_dockerfile:
+        for name in ("Dockerfile", ".dockerignore"):
+            (mod / name).unlink()
+        (mod / "tasks.py").write_text(TASKS_PY)
     git_commit(mod)
     return mod
 
@@ -79,12 +85,14 @@ def assert_nowhere(proxy, *texts: str | bytes) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(module_registry, proxy, tmp_path_factory):
+def built(module_registry, proxy, installed, tmp_path_factory):
+    """The private build of a repository as a user has one: the package installed from
+    its wheel, the default Dockerfile."""
     tmp = tmp_path_factory.mktemp("built")
-    mod = private_app(tmp / "app", proxy)
+    mod = private_app(tmp / "app", proxy, own_dockerfile=False)
     asked = len(proxy.requests)
-    result = in_repo(module_registry, mod, "build", "--image", "private", "--tag", "ok",
-                     env=go_env(proxy, tmp))  # fmt: skip
+    result = installed_invoke(installed, mod, module_registry, "build", "--image", "private",
+                              "--tag", "ok", env=go_env(proxy, tmp))  # fmt: skip
     assert result.returncode == 0, result.stderr
     yield result, proxy.requests[asked:], mod, tmp
     # the docker driver also put it in the daemon's image store
