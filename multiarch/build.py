@@ -336,12 +336,25 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
                 say(f"[dim]bake target {name}: {p.main.package} -> {to}[/]")
             definition.write_text(json.dumps(bake_definition(targets, contexts), indent=2))
             argv, text = bake_command(first, definition, metadata), None
-        runner.run(
-            argv,
-            input=text,
-            hint="the build's own output above says why",
-            explain=first.go.explain,
-        )
+
+        def build() -> None:
+            runner.run(
+                argv,
+                input=text,
+                hint="the build's own output above says why",
+                explain=first.go.explain,
+            )
+
+        try:
+            build()
+        except UserError as e:
+            if not tag_race(first, e):
+                raise
+            say(
+                "the registry answered 500 to a look-up of a tag being written (registry 2.8 "
+                "races when several tags are pushed at once): pushing again, from the cache"
+            )
+            build()
         if runner.dry:
             return []
         written = json.loads(metadata.read_text()) if metadata.exists() else {}
@@ -354,6 +367,19 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
         pushed = pushed_manifests(runner, p.reference) if p.output == "push" else []
         results.append(Result(p.reference, digest, pushed))
     return results
+
+
+def tag_race(p: Plan, failure: UserError) -> bool:
+    """Whether a push failed on registry 2.8's race: a HEAD of a tag that another push of
+    the same build is writing answers 500 (seen with several tags, and with attestations).
+    Only a registry on this machine is pushed to again."""
+    said = str(failure)
+    return (
+        p.output == "push"
+        and is_loopback(p.settings.registry)
+        and "unexpected status from HEAD request" in said
+        and "500" in said
+    )
 
 
 def bake_targets(plans: list[Plan]) -> dict[str, Plan]:

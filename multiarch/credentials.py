@@ -82,10 +82,10 @@ def _from_helper(helper: str, key: str) -> Credentials | None:
         done = subprocess.run(
             [program, "get"], input=key, capture_output=True, text=True, timeout=30
         )
-    except FileNotFoundError:
+    except (FileNotFoundError, PermissionError):  # EACCES: a PATH entry this user can't read
         raise UserError(
             f"Docker's configuration {config_path()} names the credential helper {program}, "
-            "which is not installed",
+            "which is not installed (or not runnable by this user)",
             f"install it, or remove it from {config_path()}",
         ) from None
     except subprocess.TimeoutExpired:

@@ -209,3 +209,19 @@ def test_the_bake_command_carries_the_shared_flags(tmp_path):
     assert argv[:3] == ["docker", "buildx", "bake"]
     assert flag_values(argv, "-f") == [str(tmp_path / "bake.json")]
     assert "--provenance=false" in argv and "--metadata-file" in argv
+
+
+RACE = (
+    "`docker buildx build …` failed (exit 1): ERROR: unexpected status from HEAD request to "
+    "http://localhost:5000/v2/app/manifests/0.3: 500 Internal Server Error"
+)
+
+
+def test_only_registry_2_8s_tag_race_on_this_machine_is_pushed_again(tmp_path):
+    mod = module(tmp_path / "m")
+    local = make_plan(mod, tag="0.3.0,0.3,latest")
+    assert build.tag_race(local, UserError(RACE))
+    assert not build.tag_race(local, UserError("`docker buildx build …` failed (exit 1): no"))
+    remote = make_plan(mod, registry="ghcr.io", tag="0.3.0,0.3")
+    assert not build.tag_race(remote, UserError(RACE.replace("localhost:5000", "ghcr.io")))
+    assert not build.tag_race(make_plan(mod, push=False), UserError(RACE))
