@@ -272,11 +272,11 @@ def main() -> None:
         write_into_readme(report)
 
 
-def write_into_readme(report: str) -> None:
-    """Replace the table between the README's benchmark markers."""
+def write_into_readme(report: str, marker: str = "benchmark") -> None:
+    """Replace what stands between the README's markers <!-- MARKER:start/end -->."""
     readme = REPO / "README.md"
     text = readme.read_text()
-    start, end = "<!-- benchmark:start -->\n", "<!-- benchmark:end -->"
+    start, end = f"<!-- {marker}:start -->\n", f"<!-- {marker}:end -->"
     if start not in text or end not in text:
         sys.exit(f"benchmark: {readme} lacks the markers {start.strip()} and {end}")
     head, rest = text.split(start, 1)

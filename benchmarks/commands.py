@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from build_speed import write_into_readme  # beside this script
+
 REPO = Path(__file__).resolve().parent.parent
 TASKS_PY = (
     "from pathlib import Path\n\nfrom multiarch.tasks import namespace\n\n"
@@ -121,7 +123,7 @@ def main() -> None:
     report = render(times, len(mains))
     print(report)
     if args.write:
-        write_into_readme(report)
+        write_into_readme(report, "commands")
 
 
 def render(times: dict[str, list[float]], n: int) -> str:
@@ -141,16 +143,6 @@ def render(times: dict[str, list[float]], n: int) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def write_into_readme(report: str) -> None:
-    readme = REPO / "README.md"
-    text = readme.read_text()
-    start, end = "<!-- commands:start -->\n", "<!-- commands:end -->"
-    if start not in text or end not in text:
-        sys.exit(f"benchmark: {readme} lacks the markers {start.strip()} and {end}")
-    head, rest = text.split(start, 1)
-    readme.write_text(head + start + report + rest[rest.index(end) :])
 
 
 if __name__ == "__main__":
