@@ -154,7 +154,7 @@ class Contenders:
     def raw(self, buildx_attestations: bool = False, reproducible: bool = True) -> float:
         """The command `invoke build` would run; or with buildx's default attestations, or
         without SOURCE_DATE_EPOCH (file times left as built)."""
-        plan = builds.plan(self.settings, Runner(), self.env)
+        [plan] = builds.plan(self.settings, Runner(), self.env)
         with plan.layout.contexts() as contexts:
             argv = builds.command(plan, contexts, None)
             if buildx_attestations:
