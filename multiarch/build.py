@@ -237,7 +237,8 @@ def attestation_flags(settings: BuildSettings, registry: str) -> list[str]:
 
 
 def build_args(p: Plan) -> dict[str, str]:
-    """The build args of the Dockerfile contract (README), for one main package."""
+    """The build args of the Dockerfile contract (README), for one main package, and the
+    settings' own: what `docker buildx build` and a bake target both get."""
     rev = p.revision
     args = {
         "VERSION": rev.version,
@@ -251,6 +252,8 @@ def build_args(p: Plan) -> dict[str, str]:
     }
     if rev.epoch is not None:  # times from the commit: the image reproduces (see README)
         args["SOURCE_DATE_EPOCH"] = str(rev.epoch)
+    # the settings' own (invoke test: the Go image and the packages)
+    args.update(arg.split("=", 1) for arg in p.settings.build_args)
     return args
 
 
@@ -262,8 +265,6 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
     args += ["-f", "-" if p.dockerfile_text is not None else str(p.dockerfile.path)]
     for key, value in build_args(p).items():
         args += ["--build-arg", f"{key}={value}"]
-    for arg in s.build_args:
-        args += ["--build-arg", arg]
     for name, path in contexts.items():
         args += ["--build-context", f"{name}={path}"]
     for key, value in p.labels.items():
