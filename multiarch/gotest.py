@@ -14,7 +14,6 @@ a platform it cannot run fails with the fix, as in the smoke test.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -386,5 +385,6 @@ def table(reports: list[Report]) -> Table:
     return t
 
 
-def as_json(reports: list[Report]) -> str:
-    return json.dumps({"ok": not failed(reports), "results": [asdict(r) for r in reports]})
+def document(reports: list[Report]) -> dict:
+    """The results as one JSON document (`--json`)."""
+    return {"ok": not failed(reports), "results": [asdict(r) for r in reports]}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from invoke import task
@@ -14,7 +13,7 @@ from ..command import results, say, warn
 from ..config import default
 from ..errors import UserError
 from .build import BUILD_HELP, build_settings
-from .edge import Switches, at_the_edge, number, options, runner
+from .edge import Switches, at_the_edge, number, options, print_json, runner
 
 
 @task(
@@ -72,7 +71,7 @@ def gotest_(c, platforms=None, packages=None, run=None, timeout=None, count=None
 
 def show(reports: list[gotest.Report], as_json: bool, verbose: bool) -> None:
     if as_json:
-        sys.stdout.write(gotest.as_json(reports) + "\n")
+        print_json(gotest.document(reports))
         return
     for r in reports if verbose else gotest.failed(reports):
         text = r.output if verbose else r.excerpt
