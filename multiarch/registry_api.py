@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import ipaddress
 import json
@@ -109,14 +110,16 @@ class RegistryAPI:
         with self._open(path, accept=accept, method=method) as resp:
             return resp.read(), dict(resp.headers)
 
-    def _open(self, path: str, *, accept=(), method="GET"):
-        """The open response to an API request, authenticating when the registry asks."""
-        url = f"{self.scheme}://{self.api_host}/v2/{path}"
-        scope = _scope(path)
+    def _open(self, path: str, *, accept=(), method="GET", body=None, push=False, url=None):
+        """The open response to an API request, authenticating when the registry asks.
+        `body` is (bytes, media type); `push` asks for a token that may write; `url` goes
+        elsewhere than `path` (an upload's Location), `path` naming it in scope and errors."""
+        url = url or f"{self.scheme}://{self.api_host}/v2/{path}"
+        scope = _scope(path, push)
         try:
             try:
                 return urllib.request.urlopen(
-                    self._req(url, accept, method, scope), timeout=self.timeout
+                    self._req(url, accept, method, scope, body), timeout=self.timeout
                 )
             except urllib.error.HTTPError as e:
                 if e.code != 401 or scope in self._authorization:
@@ -125,7 +128,7 @@ class RegistryAPI:
                     e.headers.get("WWW-Authenticate", ""), scope
                 )
             return urllib.request.urlopen(
-                self._req(url, accept, method, scope), timeout=self.timeout
+                self._req(url, accept, method, scope, body), timeout=self.timeout
             )
         except urllib.error.HTTPError as e:
             if e.code == 404 and _is_registry(e.headers):
@@ -133,7 +136,8 @@ class RegistryAPI:
             if e.code in (401, 403):
                 raise UserError(
                     f"registry {self.host} refused access to {path} ({e.code})",
-                    f"docker login {self.host} with an account that may read it",
+                    f"docker login {self.host} with an account that may "
+                    + ("push to it" if push else "read it"),
                 ) from None
             raise UserError(
                 f"registry {self.host} answered {e.code} for {path}{_not_registry(e.headers)}",
@@ -157,8 +161,11 @@ class RegistryAPI:
             )
         return doc, headers
 
-    def _req(self, url: str, accept, method: str, scope: str) -> urllib.request.Request:
+    def _req(self, url: str, accept, method: str, scope: str, body=None) -> urllib.request.Request:
         req = urllib.request.Request(url, method=method, headers={"Accept": ", ".join(accept)})
+        if body is not None:
+            req.data = body[0]
+            req.add_header("Content-Type", body[1])
         if self._authorization.get(scope):
             # not sent on to where a blob is redirected (a CDN or bucket)
             req.add_unredirected_header("Authorization", self._authorization[scope])
@@ -280,7 +287,48 @@ class RegistryAPI:
             ) from None
         return config
 
+    def has_blob(self, repo: str, digest: str) -> bool:
+        try:
+            self._open(f"{repo}/blobs/{digest}", method="HEAD").close()
+        except LookupError:
+            return False
+        return True
 
+    def put_blob(self, repo: str, digest: str, data: bytes) -> None:
+        """Upload a blob unless the registry has it: POST for an upload, then PUT the bytes."""
+        if self.has_blob(repo, digest):
+            return
+        path = f"{repo}/blobs/uploads/"
+        location = self._write(202, path, "POST", b"", OCTETS).get("Location")
+        if not location:
+            raise UserError(f"registry {self.host} started an upload to {repo} with no Location")
+        url = urllib.parse.urljoin(f"{self.scheme}://{self.api_host}/v2/{path}", location)
+        url += ("&" if "?" in url else "?") + urllib.parse.urlencode({"digest": digest})
+        self._write(201, path, "PUT", data, OCTETS, url=url)
+
+    def put_manifest(self, repo: str, reference: str, document: bytes, media_type: str) -> str:
+        """Put a manifest or index at `reference` (a tag or its digest); returns its digest."""
+        headers = self._write(201, f"{repo}/manifests/{reference}", "PUT", document, media_type)
+        return headers.get("Docker-Content-Digest") or _digest(document)
+
+    def _write(self, status: int, path: str, method: str, data: bytes, media_type: str, url=None):
+        """The headers of a write's answer, which must be `status`."""
+        try:
+            with self._open(
+                path, method=method, body=(data, media_type), push=True, url=url
+            ) as resp:
+                resp.read()
+                code, headers = resp.status, dict(resp.headers)
+        except LookupError:
+            raise UserError(
+                f"registry {self.host} has no {path} (404)", "check the repository name"
+            ) from None
+        if code != status:
+            raise UserError(f"registry {self.host} answered {code} to {method} {path}", HINT)
+        return headers
+
+
+OCTETS = "application/octet-stream"
 HINT = "start it with `invoke registry`, or check --registry and the port"
 # Every distribution registry says so in each answer, errors included.
 API_HEADER = "Docker-Distribution-Api-Version"
@@ -294,9 +342,14 @@ def _not_registry(headers) -> str:
     return "" if _is_registry(headers) else ": not a registry (is another service on that port?)"
 
 
-def _scope(path: str) -> str:
-    """The token scope an API path needs: "repository:NAME:pull"; "" for the base."""
+def _scope(path: str, push: bool = False) -> str:
+    """The token scope an API path needs: "repository:NAME:pull" (":pull,push" to write);
+    "" for the base."""
     for marker in ("/manifests/", "/blobs/", "/tags/"):
         if marker in path:
-            return f"repository:{path.split(marker)[0]}:pull"
+            return f"repository:{path.split(marker)[0]}:" + ("pull,push" if push else "pull")
     return ""
+
+
+def _digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
