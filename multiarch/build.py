@@ -137,10 +137,10 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
             "push to a registry on this machine, set GOWORK=off, or pass --allow-workspace",
         )
     # git and the daemon are asked side by side: both are on every build's path
+    chosen = builders.Pending(runner, s.builder)
     with ThreadPoolExecutor(2) as pool:
         described = pool.submit(describe, context)
         labelled = pool.submit(provenance_labels, layout)
-        chosen = builders.choose(runner, s.builder)
         revision, labels = described.result(), labelled.result()
     if s.load and len(targets) > 1 and not chosen.multi_platform_load:
         raise UserError(
@@ -297,6 +297,8 @@ def ensure_registry(p: Plan, registry_settings: RegistrySettings, runner: Runner
     host = p.settings.registry
     local = registry_settings
     if is_loopback(host) and host.rsplit(":", 1)[-1] == str(local.port):
+        if not runner.dry and RegistryAPI(host).answers():
+            return  # up: no need to ask the daemon about its container (fast builds)
         LocalRegistry(local, runner).ensure()
     elif not runner.dry and not RegistryAPI(host).answers():
         raise UserError(f"registry {host} does not answer", "check --registry, or start it")

@@ -70,6 +70,22 @@ def default_builder(runner: Runner) -> Builder:
     return Builder("", fields.get("Driver", "docker"), docker.daemon(runner).containerd_store)
 
 
+class Pending:
+    """The builder, chosen when first used: a fast build (fast.py) never uses one, and
+    does not wait for the daemon's answers."""
+
+    def __init__(self, runner: Runner, name: str):
+        self._runner, self._name = runner, name
+        self._chosen: Builder | None = None
+
+    def __getattr__(self, attribute: str):
+        if attribute.startswith("_"):  # not the builder's: copy and pickle ask for these
+            raise AttributeError(attribute)
+        if self._chosen is None:
+            self._chosen = choose(self._runner, self._name)
+        return getattr(self._chosen, attribute)
+
+
 def choose(runner: Runner, name: str = "") -> Builder:
     """The named builder; else the default one if it can push multi-platform images;
     else a docker-container builder with host networking, created if need be."""

@@ -8,6 +8,7 @@ from invoke import task
 from rich.table import Table
 
 from .. import build as builds
+from .. import fast as fasts
 from ..command import results
 from ..config import default
 from ..goenv import GoSettings
@@ -33,6 +34,11 @@ BUILD_HELP = {
     "registry that is not on this machine",
     "attestations": "auto (none for a registry on this machine), on or off",
 }
+FAST_HELP = (
+    "when only Go source changed since the last full build, compile with the "
+    "Dockerfile's go build step and replace only the binary's layer (a registry on "
+    "this machine); else a full build, saying why"
+)
 
 
 def build_settings(c, cache: bool | None = None, **flags) -> builds.BuildSettings:
@@ -43,7 +49,7 @@ def build_settings(c, cache: bool | None = None, **flags) -> builds.BuildSetting
     return builds.BuildSettings(**options(c, "build", no_cache=no_cache, **flags), go=go)
 
 
-@task(klass=Switches, help=BUILD_HELP)
+@task(klass=Switches, help={**BUILD_HELP, "fast": FAST_HELP})
 @at_the_edge
 def build(
     c,
@@ -58,6 +64,7 @@ def build(
     cache=True,
     allow_workspace=False,
     attestations=None,
+    fast=False,
 ):
     """Build the module's main packages for several platforms and push an image index each.
 
@@ -85,8 +92,8 @@ def build(
     run = runner(c)
     plans = builds.plan(settings, run, os.environ)
     builds.ensure_registry(plans[0], local_registry(c).settings, run)
-    for result in builds.run(plans, run):
-        show(result)
+    for outcome in fasts.build(plans, run, fast):
+        show(outcome.result)
 
 
 def show(result: builds.Result) -> None:

@@ -9,6 +9,7 @@ from invoke import task
 from rich.table import Table
 
 from .. import binaries, files
+from .. import fast as fasts
 from .. import release as releases
 from ..command import results, say
 from ..config import default
@@ -120,7 +121,10 @@ def release(c, registry=None, image=None, platforms=None, main=None, builder=Non
 @task(help={"dist": DIST_HELP})
 @at_the_edge
 def clean(c, dist=None):
-    """Remove dist/ and temporary build contexts a killed build left; never registry data."""
-    removed = releases.clean(dist_dir(c, dist), Path(options(c, "build")["context"]), runner(c))
+    """Remove dist/, temporary build contexts a killed build left, and the fast path's
+    containers and state for this module; never registry data."""
+    context = Path(options(c, "build")["context"])
+    removed = releases.clean(dist_dir(c, dist), context, runner(c))
+    removed += fasts.forget(context, runner(c))
     if not removed:
         say("nothing to remove")
