@@ -92,6 +92,13 @@ DEFAULTS: dict[str, dict[str, object]] = {
     "verify": {
         "image": "",  # default: what invoke build pushes from this checkout
     },
+    "dev": {
+        "tag": "dev",  # what each cycle pushes
+        "debounce": 0.2,  # seconds without a save before a burst of saves is built
+        "run": False,  # keep a container of this machine's platform running
+        "args": "",  # arguments for it, split as a shell would
+        "publish": "",  # its ports, comma-separated: 8080 or HOST:CONTAINER, on 127.0.0.1
+    },
 }
 
 # Where Invoke reads a project's configuration, beside tasks.py, in its order.

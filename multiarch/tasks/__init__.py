@@ -24,6 +24,7 @@ from ..config import DEFAULTS, check_files
 from ..errors import UserError
 from . import manifest, registry
 from .build import build
+from .dev import dev
 from .dockerfile import write as dockerfile
 from .doctor import doctor
 from .gotest import gotest_
@@ -47,6 +48,7 @@ def namespace(root: Path | None = None) -> Collection:
     ns = Collection()
     ns.add_collection(registry.collection)
     ns.add_task(build)
+    ns.add_task(dev)
     ns.add_task(dockerfile)
     ns.add_task(smoke)
     ns.add_task(gotest_)

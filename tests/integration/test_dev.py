@@ -1,0 +1,156 @@
+"""`invoke dev`: a save is built and pushed, a compile error is survived, a server is
+kept running on the newest image, and Ctrl-C leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.gomodules import go_repo, hellorld_repo, in_repo
+from tests.helpers import free_port, sh
+
+pytestmark = pytest.mark.integration
+
+SERVER = """package main
+
+import (
+\t"fmt"
+\t"net/http"
+)
+
+func main() {
+\thttp.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+\t\tfmt.Fprintln(w, "answer one")
+\t})
+\tfmt.Println("listening")
+\thttp.ListenAndServe(":8080", nil)
+}
+"""
+
+
+class Dev:
+    """`invoke dev` running in the background; its stderr lines, as they come."""
+
+    def __init__(self, reg: dict, where: Path, tmp: Path, *args: str):
+        env = {**os.environ, **reg["env"], "XDG_CACHE_HOME": str(tmp / "cache")}
+        env["INVOKE_BUILD_CONTEXT"] = str(where)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "invoke", "dev", "--debounce", "0.1", *args],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.said: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stderr:
+            self.lines.put(line.rstrip("\n"))
+
+    def cycle(self, timeout: float = 240) -> str:
+        """The next cycle's line (it names the registry, or says it failed)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                assert self.process.poll() is None, "\n".join(self.said)
+                continue
+            self.said.append(line)
+            if "in the registry" in line or "still watching" in line:
+                return line
+        raise AssertionError("no cycle in time:\n" + "\n".join(self.said))
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=60)
+
+
+def clean(reg: dict, where: Path, tmp: Path) -> None:
+    """`invoke clean` removes the fast path's containers dev left for the next build."""
+    cleaned = in_repo(reg, where, "clean", env={"XDG_CACHE_HOME": str(tmp / "cache")})
+    assert cleaned.returncode == 0, cleaned.stderr
+    left = sh("docker", "ps", "-a", "--filter", "label=io.multiarch.fast",
+              "--format", "{{.Mounts}}").stdout  # fmt: skip
+    assert str(tmp) not in left
+
+
+def dev_containers() -> list[str]:
+    return sh("docker", "ps", "-a", "--filter", "name=multiarch-dev-", "--format",
+              "{{.Names}}").stdout.split()  # fmt: skip
+
+
+def test_dev_builds_each_save_and_survives_a_compile_error(registry_env, tmp_path):
+    repo = hellorld_repo(tmp_path / "hellorld")
+    dev = Dev(registry_env, repo, tmp_path)
+    try:
+        assert "(start): full" in dev.cycle()  # nothing recorded yet: a full build first
+        main = repo / "main.go"
+        main.write_text(main.read_text().replace("hellorld %s", "hellorld, saved, %s"))
+        line = dev.cycle()
+        assert "main.go: fast, in the registry" in line, dev.said
+        ref = f"{registry_env['host']}/hellorld:dev"
+        for platform in ("linux/amd64", "linux/arm64", "linux/arm/v7"):
+            out = sh("docker", "run", "--rm", "--pull", "always", "--platform", platform, ref)
+            assert out.stdout.startswith("hellorld, saved, "), platform
+
+        main.write_text(main.read_text() + "\nfunc broken() {\n")
+        assert "main.go: failed: go build failed" in dev.cycle()
+        main.write_text(main.read_text().replace("\nfunc broken() {\n", ""))
+        assert "main.go: fast, in the registry" in dev.cycle()
+    finally:
+        assert dev.stop() == 130
+    assert dev.process.returncode == 130
+    assert not dev_containers()
+    sh("docker", "image", "rm", f"{registry_env['host']}/hellorld:dev", check=False)
+    clean(registry_env, repo, tmp_path)
+
+
+def test_dev_run_keeps_the_newest_server_running(registry_env, tmp_path):
+    repo = go_repo(tmp_path / "server", {"go.mod": "module example.com/server\n\ngo 1.24\n",
+                                         "main.go": SERVER})  # fmt: skip
+    port = free_port()
+    images_before = set(sh("docker", "image", "ls", "-q", "--no-trunc").stdout.split())
+    dev = Dev(registry_env, repo, tmp_path, "--run", "--publish", f"{port}:8080")
+    try:
+        assert "(start): full" in dev.cycle()
+        assert answer(port) == "answer one"
+        (repo / "main.go").write_text(SERVER.replace("answer one", "answer two"))
+        assert "main.go: fast" in dev.cycle()
+        assert answer(port) == "answer two"
+        assert any("| listening" in line for line in dev.said)  # its output is shown
+        assert len(dev_containers()) == 1
+    finally:
+        assert dev.stop() == 130
+    assert not dev_containers()
+    # the full build's own copy in the image store (the containerd store keeps what
+    # buildx pushes): not dev's doing
+    sh("docker", "image", "rm", f"{registry_env['host']}/server:dev", check=False)
+    images_after = set(sh("docker", "image", "ls", "-q", "--no-trunc").stdout.split())
+    assert images_after <= images_before  # the images it pulled to run are gone too
+    clean(registry_env, repo, tmp_path)
+
+
+def answer(port: int, timeout: float = 30) -> str:
+    """The server's answer on 127.0.0.1:port, once it answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
+                return resp.read().decode().strip()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
