@@ -3,6 +3,7 @@ a mistake the user can fix, said in one line."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -44,3 +45,12 @@ def output_dir(path: Path, module: Path) -> Path:
             f"fix its owner (sudo chown -R $USER {path}), or choose another --dist",
         )
     return path
+
+
+def sha256(path: Path) -> str:
+    """A file's SHA-256, in hex, read a MiB at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

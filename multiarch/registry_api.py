@@ -309,7 +309,7 @@ class RegistryAPI:
     def put_manifest(self, repo: str, reference: str, document: bytes, media_type: str) -> str:
         """Put a manifest or index at `reference` (a tag or its digest); returns its digest."""
         headers = self._write(201, f"{repo}/manifests/{reference}", "PUT", document, media_type)
-        return headers.get("Docker-Content-Digest") or _digest(document)
+        return headers.get("Docker-Content-Digest") or digest(document)
 
     def _write(self, status: int, path: str, method: str, data: bytes, media_type: str, url=None):
         """The headers of a write's answer, which must be `status`."""
@@ -351,5 +351,5 @@ def _scope(path: str, push: bool = False) -> str:
     return ""
 
 
-def _digest(data: bytes) -> str:
+def digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()

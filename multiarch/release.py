@@ -22,7 +22,6 @@ build is reproducible and pushes with OCI media types (see build.py).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import tempfile
 import time
@@ -168,11 +167,7 @@ def release(
 
 def write_checksum(path: Path, checksum: Path) -> None:
     """`sha256sum`'s format: "<hex>  <name>", so `sha256sum -c` checks it from dist/."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    checksum.write_text(f"{digest.hexdigest()}  {path.name}\n")
+    checksum.write_text(f"{files.sha256(path)}  {path.name}\n")
 
 
 def clean(dist: Path, context: Path, runner: Runner) -> list[Path]:

@@ -251,11 +251,16 @@ class Layout:
             yield named
             return
         with tempfile.TemporaryDirectory(prefix="multiarch-gowork-") as tmp:
-            shutil.copy2(self.work, tmp)
-            work_sum = self.work.with_name(self.work.name + ".sum")
-            if work_sum.is_file():
-                shutil.copy2(work_sum, tmp)
+            for path in self.work_files():
+                shutil.copy2(path, tmp)
             yield {**named, GOWORK_CONTEXT: Path(tmp)}
+
+    def work_files(self) -> list[Path]:
+        """go.work and its sum file (named as the go command names it), those that exist."""
+        if self.work is None:
+            return []
+        both = [self.work, self.work.with_name(self.work.name + ".sum")]
+        return [path for path in both if path.is_file()]
 
     def _rel(self, path: Path) -> str:
         return Path(os.path.relpath(path, self.root)).as_posix()
