@@ -5,12 +5,13 @@ stage's base image, its ENV and ARG values, its WORKDIR, the cache and secret mo
 the step, and the step's own shell command, run as it is. The Dockerfile stays the one
 source of truth for the `go build` line; this module only reads it. A Dockerfile this
 reading does not cover (heredocs, an exec-form step, other steps after the sources are
-copied, a bind mount) is not an error: `why_not` says why, and the build is a full one.
+copied, a bind mount) raises Unsupported, saying what: the build is then a full one.
 
 Which step: the image stage (build.target) copies from a stage whose last RUN that calls
 `go build` is the step. Everything the stage does before copying the sources depends on
-the Dockerfile, the build args, the base image and go.mod, and is in the last full
-build's image already; after copying them only that step may run.
+the Dockerfile, the build args, the base image and go.mod: built once with BuildKit, up
+to that COPY, it is the image the step runs in (toolchain.py). After the copy only the
+step may run.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Instruction:
 class Stage:
     name: str
     base: str  # the FROM image as written (ARGs not expanded)
+    platform: str = ""  # its --platform, as written
     instructions: list[Instruction] = field(default_factory=list)
 
 
@@ -58,6 +60,8 @@ class BuildStep:
     """The step, ready to run in a container of `image` for each platform."""
 
     image: str  # the build stage's base image, ARGs expanded
+    stage: str  # its name
+    sources_line: int  # the line of its `COPY . DIR`: what comes before makes the toolchain
     workdir: str
     sources: str  # where the stage copies the build context to
     command: str  # the RUN step's shell command
@@ -141,7 +145,9 @@ def stages(text: str) -> tuple[dict[str, str | None], list[Stage]]:
         if ins.keyword == "FROM":
             words = [w for w in ins.text.split() if not w.startswith("--")]
             name = words[2] if len(words) >= 3 and words[1].lower() == "as" else str(len(found))
-            found.append(Stage(name.lower(), words[0] if words else ""))
+            found.append(
+                Stage(name.lower(), words[0] if words else "", _flag(ins.text, "platform"))
+            )
         elif not found:
             if ins.keyword == "ARG":
                 known = {k: v for k, v in global_args.items() if v is not None}
@@ -180,8 +186,11 @@ def read(text: str, target: str, args: Mapping[str, str]) -> BuildStep:
     stage = builders[0]
     if stage.base.lower() in by_name:
         raise Unsupported(f"the build stage starts from another stage ({stage.base})")
+    if stage.platform.replace("{", "").replace("}", "") != "$BUILDPLATFORM":
+        # a full build would compile each platform natively, under emulation
+        raise Unsupported("the build stage is not FROM --platform=$BUILDPLATFORM")
     scope = {**{k: v for k, v in global_args.items() if v is not None}, **args}
-    step, copied_to, env_steps, workdir = None, None, [], "/"
+    step, copied_to, env_steps, workdir, sources_line = None, None, [], "/", 0
     stage_scope: dict[str, str] = {}  # what the stage's ARG and ENV lines set so far
     for ins in stage.instructions:
         if step is not None:  # what follows the step does not change it
@@ -202,6 +211,7 @@ def read(text: str, target: str, args: Mapping[str, str]) -> BuildStep:
             if words[:-1] == ["."]:
                 dest = expand(words[-1], stage_scope)
                 copied_to = posixpath.normpath(posixpath.join(workdir, dest))
+                sources_line = ins.line
         elif ins.keyword == "RUN" and copied_to is not None:
             if not _is_build(ins):
                 raise Unsupported(f"line {ins.line} runs more than go build after the sources")
@@ -211,6 +221,8 @@ def read(text: str, target: str, args: Mapping[str, str]) -> BuildStep:
     flags, command = _run_flags(step)
     return BuildStep(
         image=expand(stage.base, scope),
+        stage=stage.name,
+        sources_line=sources_line,
         workdir=posixpath.normpath(workdir),
         sources=copied_to,
         command=command,

@@ -16,7 +16,7 @@ AMD64 = parse_one("linux/amd64")
 
 def dockerfile(builder: str, image: str = "FROM scratch AS image\nCOPY --from=b /out/ /\n") -> str:
     """A small Dockerfile: a build stage `b` with the given lines, then the image stage."""
-    return f"FROM golang:1.24 AS b\n{builder}{image}"
+    return f"FROM --platform=$BUILDPLATFORM golang:1.24 AS b\n{builder}{image}"
 
 
 def unsupported(text: str, target: str = "image", args=None) -> str:
@@ -32,7 +32,7 @@ def test_instructions_drop_comments_and_join_continuation_lines():
     text = (
         "# a comment\n"
         "\n"
-        "FROM golang:1.24 AS b\n"
+        "FROM --platform=$BUILDPLATFORM golang:1.24 AS b\n"
         "  # an indented comment\n"
         "RUN a \\\n"
         "    b \\  \n"
@@ -41,7 +41,7 @@ def test_instructions_drop_comments_and_join_continuation_lines():
     )
     found = build_step.instructions(text)
     assert [(i.keyword, i.line) for i in found] == [("FROM", 3), ("RUN", 5), ("ENV", 8)]
-    assert found[0].text == "golang:1.24 AS b"
+    assert found[0].text == "--platform=$BUILDPLATFORM golang:1.24 AS b"
     assert found[1].text.split() == ["a", "b", "c"]
     assert found[2].text == "K=v"
 
@@ -287,7 +287,7 @@ def test_unsupported_no_stage_copies_from_a_go_build_stage():
     assert "the image stage copies from no one stage that runs go build" in unsupported(text)
     two = dockerfile(
         "COPY . .\nRUN go build -o /out/ .\n",
-        "FROM golang AS c\nCOPY . .\nRUN go build -o /out/ .\n"
+        "FROM --platform=$BUILDPLATFORM golang AS c\nCOPY . .\nRUN go build -o /out/ .\n"
         "FROM scratch AS image\nCOPY --from=b /out/ /a/\nCOPY --from=c /out/ /b/\n",
     )
     assert "no one stage" in unsupported(two)
