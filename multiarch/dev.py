@@ -27,12 +27,14 @@ from pathlib import Path
 from rich.markup import escape
 
 from . import build as builds
-from . import context_files, docker, fast, workspace
-from .command import Runner, console
+from . import context_files, docker, emulation, fast, workspace
+from .command import Runner, console, say
 from .config import default
 from .errors import UserError
 from .registry import RegistrySettings
 from .registry_api import split_reference
+
+MAX_BURST = 5.0  # seconds: the longest a burst of saves postpones a build
 
 
 def _dev(key: str):
@@ -114,7 +116,7 @@ class Changes:
             except queue.Empty:
                 continue
         seen = {name: path}
-        while True:
+        while time.monotonic() - first < MAX_BURST:  # a file written on and on: build anyway
             try:
                 _, name, path = self.seen.get(timeout=debounce)
                 seen[name] = path
@@ -234,26 +236,30 @@ def loop(
     """Build, then watch and build each change, until KeyboardInterrupt."""
     dev.check()
     plans = builds.plan(settings, runner, environ)
+    running = None
+    if dev.run:
+        host = emulation.daemon_host(runner).platform
+        if not any(_same_machine(str(t), host) for t in plans[0].platforms):
+            raise UserError(
+                f"--run starts this machine's image ({host}), which --platforms leaves out",
+                f"add {host} to --platforms",
+            )
+        running = Running(dev, runner, host)
     builds.ensure_registry(plans[0], registry, runner)
     if runner.dry:
         fast.build(plans, runner)
         return
-    running = None
-    if dev.run:
-        daemon = docker.daemon(runner)
-        running = Running(dev, runner, daemon.arch)
     watcher = Watcher(plans[0].layout)
     try:
-        cycle = _cycle(settings, runner, environ, ["(start)"], time.monotonic(), running)
+        cycle, _ = _cycle(settings, runner, environ, ["(start)"], time.monotonic(), running)
         report(cycle)
         quiet = Quiet()  # the commands were shown once; a cycle is one line from now on
         while True:
             first, changed = watcher.changes.batch(dev.debounce)
-            cycle = _cycle(settings, quiet, environ, changed, first, running)
+            cycle, layout = _cycle(settings, quiet, environ, changed, first, running)
             report(cycle)
-            layout = workspace.resolve(Path(settings.context), environ)
-            if set(Watcher.dirs(layout)) != set(watcher.roots):
-                watcher.stop()
+            if layout is not None and set(Watcher.dirs(layout)) != set(watcher.roots):
+                watcher.stop()  # go.work now uses other modules: watch those
                 watcher = Watcher(layout)
     finally:
         watcher.stop()
@@ -261,32 +267,36 @@ def loop(
             running.close()
 
 
-def _cycle(settings, runner, environ, changed, first, running) -> Cycle:
+def _cycle(settings, runner, environ, changed, first, running):
+    """One build: the cycle, and the layout it built (None when it failed)."""
+    tell = say if not isinstance(runner, Quiet) else (lambda _: None)
     try:
         plans = builds.plan(settings, runner, environ)
-        outcomes = fast.build(plans, runner)
+        outcomes = fast.build(plans, runner, tell=tell)
     except UserError as e:
-        return Cycle(changed, f"failed: {e}", time.monotonic() - first)
+        return Cycle(changed, f"failed: {e}", time.monotonic() - first), None
     seconds = time.monotonic() - first
     why = next((o.why for o in outcomes if o.why), "")
-    outcome = outcomes[0]
-    if running is not None and outcome.result.manifests:
-        image = _for_platform(outcome.result, running.platform)
+    result = outcomes[0].result
+    if running is not None:
+        image = _for_platform(result, running.platform)
         if image:
             running.replace(image)
     how = f"full ({why})" if why else "fast"
-    host, repo, _ = split_reference(outcome.result.reference)
-    return Cycle(changed, how, seconds, f"{host}/{repo}@{outcome.result.digest}")
-
-
-ARCHES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "s390x": "s390x"}
-
-
-def _for_platform(result: builds.Result, machine: str) -> str:
-    """The reference of the manifest for the daemon's machine (`uname -m`), or ""."""
-    arch = ARCHES.get(machine, machine)
     host, repo, _ = split_reference(result.reference)
+    return Cycle(changed, how, seconds, f"{host}/{repo}@{result.digest}"), plans[0].layout
+
+
+def _same_machine(platform: str, host: str) -> bool:
+    """Whether an image's platform runs natively on the host's (os and arch)."""
+    return platform.split("/")[:2] == host.split("/")[:2]
+
+
+def _for_platform(result: builds.Result, host: str) -> str:
+    """The reference of the manifest for the daemon's platform, or "". A one-platform
+    build pushes a manifest, not an index: that one."""
+    registry, repo, _ = split_reference(result.reference)
     for m in result.manifests:
-        if m.platform.split("/")[1] == arch:
-            return f"{host}/{repo}@{m.digest}"
+        if m.platform == "unknown" or _same_machine(m.platform, host):
+            return f"{registry}/{repo}@{m.digest}"
     return ""

@@ -53,7 +53,6 @@ def dev(
         debounce if debounce is not None else found["debounce"], "--debounce (dev.debounce)"
     )
     settings = devs.DevSettings(**found)
-    settings.check()
     build = build_settings(c, platforms=platforms, main=main, image=image, tag=settings.tag)
     say(f"watching {build.context}; Ctrl-C stops")
     registry = local_registry(c).settings

@@ -83,7 +83,7 @@ def clean(reg: dict, where: Path, tmp: Path) -> None:
     cleaned = in_repo(reg, where, "clean", env={"XDG_CACHE_HOME": str(tmp / "cache")})
     assert cleaned.returncode == 0, cleaned.stderr
     left = sh("docker", "ps", "-a", "--filter", "label=io.multiarch.fast",
-              "--format", "{{.Mounts}}").stdout  # fmt: skip
+              "--no-trunc", "--format", "{{.Mounts}}").stdout  # fmt: skip
     assert str(tmp) not in left
 
 
@@ -138,9 +138,9 @@ def test_dev_run_keeps_the_newest_server_running(registry_env, tmp_path):
     # the full build's own copy in the image store (the containerd store keeps what
     # buildx pushes): not dev's doing
     sh("docker", "image", "rm", f"{registry_env['host']}/server:dev", check=False)
+    clean(registry_env, repo, tmp_path)  # and the fast path's toolchain image
     images_after = set(sh("docker", "image", "ls", "-q", "--no-trunc").stdout.split())
     assert images_after <= images_before  # the images it pulled to run are gone too
-    clean(registry_env, repo, tmp_path)
 
 
 def answer(port: int, timeout: float = 30) -> str:
