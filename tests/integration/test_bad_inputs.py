@@ -112,6 +112,13 @@ CASES: dict[str, Case] = {
     "smoke_platform_bad": Case(["smoke", "--no-build", "--platforms", "linux"], ["linux"]),
     "smoke_output_not_utf8": Case(["smoke", "--no-build", "--image", "{garbled}"],
                                   ["smoke test of", "failed on linux/amd64"]),
+    # dev: refused before it watches, builds or asks Docker anything
+    "dev_publish_bad": Case(["dev", "--publish", "abc"], ["cannot publish 'abc'", "1-65535"]),
+    "dev_debounce_negative": Case(["dev", "--debounce", "-1"],
+                                  ["dev.debounce must be 0-10 seconds", "not -1"]),
+    "dev_debounce_text": Case(["dev", "--debounce", "x"], ["--debounce", "must be a number"]),
+    "dev_args_unbalanced": Case(["dev", "--args", '"unbalanced'],
+                                ["cannot split --args", "balance the quotes"]),
     # bin, release, clean, manifest, doctor: where they write, what they read
     "bin_dist_root": Case(["bin", "--dist", "/"], ["refusing to write to /", "inside the module"]),
     "bin_dist_outside": Case(["bin", "--dist", "../outside"], ["inside the module"]),
