@@ -13,9 +13,9 @@ this daemon's whole build cache), warm with no change, warm after a one-line cha
 main.go, a 12-module go.work workspace (warm, no change), what the default
 attestation (provenance) manifests cost a warm one-line-change build, and what
 reproducibility (SOURCE_DATE_EPOCH and the Dockerfile's fixed file times) costs a warm
-build of a new commit, and `invoke build --fast` after a one-line change (the Dockerfile's
-go build step in a kept container, only the binary's layer replaced and pushed). `--scenarios` runs some of them: all but `cold` leave the build
-cache alone.
+build of a new commit, and `invoke build --fast` after a one-line change (the
+Dockerfile's go build step in a kept container, only the binary's layer replaced and
+pushed). `--scenarios` runs some of them: all but `cold` leave the build cache alone.
 
 Builds push to the local registry (started if need be) as hellorld-bench:bench.
 --write puts the table into the README, between its benchmark markers.
@@ -250,9 +250,9 @@ def main() -> None:
             rows["warm, one-line change"] = paired(args.runs, change, **both)
         if "fast" in chosen:
             print("fast path, one-line change in main.go …", file=sys.stderr)
-            plain.invoke()  # the full build the fast path starts from
+            plain.fast()  # nothing recorded yet: the full build the fast path starts from
             touch_line(plain.module)
-            plain.fast()  # its first run starts the compiler's containers
+            plain.fast()  # the first fast one builds the toolchain, starts its containers
             rows["--fast, one-line change"] = paired(
                 args.runs, change, invoke=plain.fast, raw=plain.raw, go=plain.go
             )
