@@ -159,26 +159,17 @@ def base_images(p: Plan, runner: Runner) -> dict[str, str]:
     names = build_step.from_images(dockerfile_text(p), build_args(p))
     if not names:
         return {}
-    listed = runner.query(
-        [
-            "docker",
-            "image",
-            "ls",
-            "--no-trunc",
-            "--format",
-            "{{.Repository}}|{{.Tag}}|{{.Digest}}|{{.ID}}",
-        ],
-        check=False,
-    ).stdout.splitlines()
+    # one look-up for all (listing the whole store is slow where it holds many images)
+    result = runner.query(["docker", "image", "inspect", *names], check=False)
     held = {}
-    for line in listed:
-        repository, tag, digest, ident = (line.split("|") + ["", "", "", ""])[:4]
-        held[f"{repository}:{tag}"] = held[f"{repository}@{digest}"] = ident
+    for doc in json.loads(result.stdout or "[]"):
+        for known in [*(doc.get("RepoTags") or []), *(doc.get("RepoDigests") or [])]:
+            held[_normal(known)] = doc.get("Id", "")
     return {name: held.get(_normal(name), "") for name in names}
 
 
 def _normal(name: str) -> str:
-    """An image name as `docker image ls` shows it: golang:1.24, not docker.io/library/..."""
+    """An image name as the image store holds it: golang:1.24, not docker.io/library/..."""
     for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/"):
         name = name.removeprefix(prefix)
     last = name.rsplit("/", 1)[-1]
