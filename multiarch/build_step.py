@@ -233,12 +233,21 @@ def read(text: str, target: str, args: Mapping[str, str]) -> BuildStep:
     )
 
 
-def from_images(text: str, args: Mapping[str, str]) -> list[str]:
-    """Every image a FROM names (stages and scratch left out), ARGs expanded."""
-    global_args, every = stages(text)
+def from_images(text: str, args: Mapping[str, str] | None = None) -> list[str]:
+    """Every image a FROM names (stages and scratch left out), the global ARGs' defaults
+    and `args` filled in; a FROM this reading cannot expand is left out."""
+    try:
+        global_args, every = stages(text)
+    except Unsupported:
+        return []
     names = {s.name for s in every}
-    scope = {**{k: v for k, v in global_args.items() if v is not None}, **args}
-    images = [expand(s.base, scope) for s in every]
+    scope = {**{k: v for k, v in global_args.items() if v is not None}, **(args or {})}
+    images = []
+    for stage in every:
+        try:
+            images.append(expand(stage.base, scope))
+        except Unsupported:
+            continue
     return [i for i in dict.fromkeys(images) if i.lower() not in names and i != "scratch"]
 
 

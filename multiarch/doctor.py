@@ -9,11 +9,10 @@ of failing with a second, confusing error. "required" marks what the default wor
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import binfmt, docker, emulation
+from . import binfmt, build_step, docker, emulation
 from . import builder as builders
 from .command import Runner, last_line
 from .errors import UserError
@@ -156,34 +155,8 @@ def registry_check(settings: RegistrySettings, runner: Runner | None) -> Check:
 
 def base_images(setup: Setup) -> list[str]:
     """The images the Dockerfile builds FROM, and the registry's image."""
-    refs = from_images(setup.dockerfile)
+    refs = build_step.from_images(setup.dockerfile)
     return [*refs, *([setup.registry.image] if setup.registry.image not in refs else [])]
-
-
-def from_images(text: str) -> list[str]:
-    """External images in a Dockerfile's FROM lines, with global ARG defaults filled in;
-    `scratch` and earlier stages left out."""
-    args: dict[str, str] = {}
-    stages: set[str] = set()
-    images: list[str] = []
-    seen_from = False
-    for line in text.splitlines():
-        instruction, *words = line.split() or [""]
-        if instruction.upper() == "ARG" and not seen_from:  # global: usable in FROM
-            for word in words:
-                key, _, value = word.partition("=")
-                args[key] = value.strip("\"'")
-        elif instruction.upper() == "FROM":
-            seen_from = True
-            names = [w for w in words if not w.startswith("--")]
-            if not names:
-                continue
-            image = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m[1], ""), names[0])
-            if image != "scratch" and image not in stages and image not in images:
-                images.append(image)
-            if len(names) >= 3 and names[1].upper() == "AS":
-                stages.add(names[2])
-    return images
 
 
 def image_check(ref: str, runner: Runner) -> Check:

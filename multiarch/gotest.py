@@ -31,13 +31,12 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from . import binaries, binfmt, platforms, workspace
+from . import binaries, binfmt, build_step, platforms, workspace
 from . import build as builds
 from . import dockerfile as dockerfiles
 from .build import BuildSettings
 from .command import Runner
 from .config import default
-from .doctor import from_images
 from .errors import UserError
 from .platforms import Platform
 
@@ -160,7 +159,9 @@ def _relative(path: Path, start: Path) -> str:
 
 def go_image(dockerfile: dockerfiles.Source) -> str:
     """The Go toolchain image the module's Dockerfile builds with: its golang FROM image."""
-    found = [i for i in from_images(dockerfile.text) if re.search(r"(^|/)golang([:@]|$)", i)]
+    found = [
+        i for i in build_step.from_images(dockerfile.text) if re.search(r"(^|/)golang([:@]|$)", i)
+    ]
     if not found:
         raise UserError(
             f"cannot tell which Go image builds this module: {dockerfile.shown} has no golang FROM",

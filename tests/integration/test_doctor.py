@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from multiarch import binfmt
-from multiarch.doctor import from_images
+from multiarch.build_step import from_images
 from multiarch.platforms import parse_one
 from tests.helpers import REPO, free_port, invoke, need, sh, table_rows
 
