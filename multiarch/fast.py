@@ -290,7 +290,8 @@ def run(fast: Fast, runner: Runner) -> Result | None:
             # while the binaries compile: are the base images still those of the last
             # full build, and what is that build's image
             images = pool.submit(base_images, p, runner)
-            full = pool.submit(fast_image.read, api, repo, fast.record["index"])
+            cache = fast.place.dir / "full-image.json"
+            full = pool.submit(fast_image.read, api, repo, fast.record["index"], cache)
             sync_modules(p, tools.mirror)
             commands = tools.commands(p.platforms, args)
             relabel = fast_image.Relabel.between(fast.record["args"], args, p.labels)

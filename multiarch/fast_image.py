@@ -40,6 +40,28 @@ class Base:
     def files(self) -> set[str]:
         return {m.name.rsplit("/", 1)[-1] for m in self.members if m.isfile()}
 
+    def to_json(self) -> dict:
+        members = [{**_header(m), "pax": m.pax_headers} for m in self.members]
+        return {"manifest": self.manifest, "config": self.config, "position": self.position,
+                "members": members}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, doc: dict) -> Base:
+        members = []
+        for header in doc["members"]:
+            member = tarfile.TarInfo(header["name"])
+            for key, value in header.items():
+                if key not in ("name", "pax"):
+                    setattr(member, key, value.encode() if key == "type" else value)
+            member.pax_headers = header["pax"]
+            members.append(member)
+        return cls(doc["manifest"], doc["config"], doc["position"], members)
+
+
+def _header(member: tarfile.TarInfo) -> dict:
+    keys = ("name", "mode", "uid", "gid", "size", "mtime", "linkname", "uname", "gname")
+    return {**{k: getattr(member, k) for k in keys}, "type": member.type.decode()}
+
 
 @dataclass(frozen=True)
 class FullImage:
@@ -50,15 +72,30 @@ class FullImage:
     platforms: dict[str, Base]
 
 
-def read(api: RegistryAPI, repo: str, digest_: str) -> FullImage:
-    """The last full build's image, read while the binaries compile (so it costs a fast
-    build nothing)."""
+def read(api: RegistryAPI, repo: str, digest_: str, cache: Path) -> FullImage:
+    """The last full build's image, read while the binaries compile. Its platforms'
+    layers are read once and kept in `cache`; its top document is read each time, to
+    know it is still in the registry."""
     try:
         document, _, media_type = api.manifest(repo, digest_)
     except LookupError:
         raise Changed(
             f"the last full build's image {digest_[:19]} is gone from the registry"
         ) from None
+    try:
+        kept = json.loads(cache.read_text())
+        if kept["digest"] == digest_:
+            bases = {name: Base.from_json(doc) for name, doc in kept["platforms"].items()}
+            return FullImage(document, media_type, bases)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    full = _read(api, repo, digest_, document, media_type)
+    platforms = {name: base.to_json() for name, base in full.platforms.items()}
+    cache.write_text(json.dumps({"digest": digest_, "platforms": platforms}))
+    return full
+
+
+def _read(api: RegistryAPI, repo: str, digest_: str, document: dict, media_type: str) -> FullImage:
     image = Remote(api, repo)
     if media_type not in INDEX_TYPES:  # one platform: a manifest, not an index
         base = _base(image, digest_)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 
 from . import build as builds
-from . import docker, emulation
+from . import docker, emulation, engine
 from .command import Runner, console
 from .errors import UserError
 from .platforms import Platform, parse_one
@@ -163,11 +163,11 @@ class Toolchain:
         """Run the step for one platform; its output directory. The containers are kept
         between builds: one is started only when it is not there."""
         _empty(self.out(target))
-        result = _quiet(argv)
+        result = engine.exec_(argv)
         if result.returncode != 0 and _no_container(result):
             with self.starting:
                 self.ensure([target])
-            result = _quiet(argv)
+            result = engine.exec_(argv)
         if result.returncode != 0:
             console.print(escape((result.stdout + result.stderr).strip()), style="red")
             raise CompileError(str(target))
@@ -176,10 +176,6 @@ class Toolchain:
 
 def _env(doc: dict) -> list[str]:
     return (doc.get("Config") or {}).get("Env") or []
-
-
-def _quiet(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, capture_output=True, text=True)
 
 
 def _no_container(result: subprocess.CompletedProcess) -> bool:
