@@ -279,7 +279,10 @@ def run(fast: Fast, runner: Runner) -> Result | None:
     api = RegistryAPI(p.settings.registry)
     _, repo, _ = split_reference(p.reference)
     if runner.dry:
-        tools.commands(p.platforms, args)
+        if fast.record.get("toolchain", {}).get("for") == fast.record_id:
+            tools.commands(p.platforms, args)
+        else:
+            say(f"[dim]would build the toolchain image {tools.image}[/]")
         say(f"[dim]would replace the binary layer of {fast.record['index'][:19]} and push[/]")
         return None
     with fast.place.locked():

@@ -91,6 +91,10 @@ def test_fast_image_is_the_full_image(registry_env, tmp_path, fast_env):
     build(registry_env, repo, env, "--fast")  # nothing recorded: a full build, recorded
     main = repo / "main.go"
     main.write_text(main.read_text().replace("hellorld %s", "hellorld, fast, %s"))
+    dry = in_repo(registry_env, repo, "--dry", "build", "--tag", "dev", "--fast", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert "would build the toolchain image" in dry.stderr
+    assert not list((tmp_path / "cache").glob("multiarch/fast/*/src"))  # nothing made
 
     fast, said = build(registry_env, repo, env, "--fast")
     assert "fast build" in said and "type=registry" not in said  # no BuildKit push
