@@ -98,6 +98,11 @@ class Plan:
         return self.references[0]
 
     @property
+    def dockerfile_sent(self) -> str:
+        """The Dockerfile as the build gets it: filled in, or as it is."""
+        return self.dockerfile_text if self.dockerfile_text is not None else self.dockerfile.text
+
+    @property
     def output(self) -> str:
         s = self.settings
         if s.output:
@@ -214,7 +219,7 @@ def provenance_labels(layout: workspace.Layout) -> dict[str, str]:
     """What a workspace build was made of: each module's path, place, commit, state."""
     if not layout.others:
         return {}
-    every = [layout.module, *layout.others]
+    every = layout.modules
     with ThreadPoolExecutor(8) as pool:  # a git look-up per module: side by side
         states = list(pool.map(commit_state, [m.dir for m in every]))
     modules = [

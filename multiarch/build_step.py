@@ -349,17 +349,8 @@ def _words(text: str, scope: Mapping[str, str]) -> list[tuple[str, bool]]:
             word.append(text[i + 1 : end])
             quoted, i = True, end + 1
         elif c == '"':
-            i += 1
-            while i < len(text) and text[i] != '"':
-                if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in '"\\$':
-                    word.append(text[i + 1])
-                    i += 2
-                elif text[i] == "$":
-                    value, i = _variable(text, i, scope)
-                    word.append(value)
-                else:
-                    word.append(text[i])
-                    i += 1
+            value, i = _expanded(text, i + 1, scope, escapes='"\\$', stop='"')
+            word.append(value)
             quoted, i = True, i + 1
         elif c == "$":
             value, i = _variable(text, i, scope)
@@ -374,10 +365,18 @@ def _words(text: str, scope: Mapping[str, str]) -> list[tuple[str, bool]]:
 
 def expand(text: str, scope: Mapping[str, str]) -> str:
     """$VAR and ${VAR...} in one word (a FROM image, a WORKDIR), as the Dockerfile does."""
-    out, i = [], 0
-    while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] == "$":
-            out.append("$")
+    return _expanded(text, 0, scope, escapes="$")[0]
+
+
+def _expanded(
+    text: str, i: int, scope: Mapping[str, str], escapes: str, stop: str = ""
+) -> tuple[str, int]:
+    """From text[i] to `stop` (or the end): variables expanded, a backslash before one of
+    `escapes` taking that character as it is; the text, and where it stopped."""
+    out = []
+    while i < len(text) and text[i] != stop:
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in escapes:
+            out.append(text[i + 1])
             i += 2
         elif text[i] == "$":
             value, i = _variable(text, i, scope)
@@ -385,7 +384,7 @@ def expand(text: str, scope: Mapping[str, str]) -> str:
         else:
             out.append(text[i])
             i += 1
-    return "".join(out)
+    return "".join(out), i
 
 
 def _variable(text: str, i: int, scope: Mapping[str, str]) -> tuple[str, int]:

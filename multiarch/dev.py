@@ -146,7 +146,7 @@ class Watcher:
 
     @staticmethod
     def dirs(layout: workspace.Layout) -> list[Path]:
-        return [m.dir for m in [layout.module, *layout.others]]
+        return [m.dir for m in layout.modules]
 
     def stop(self) -> None:
         self.observer.stop()

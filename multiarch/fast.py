@@ -92,16 +92,11 @@ class Place:
             warn(f"cannot record this build for --fast in {self.dir}: {e.strerror}")
 
 
-def dockerfile_text(p: Plan) -> str:
-    return p.dockerfile_text if p.dockerfile_text is not None else p.dockerfile.text
-
-
 def fingerprint(p: Plan) -> dict[str, str]:
     """What a build's result depends on besides Go source and the base images, by what a
     change is called."""
-    modules = [p.layout.module, *p.layout.others]
     module_files = {}
-    for m in modules:
+    for m in p.layout.modules:
         for name in ("go.mod", "go.sum"):
             path = m.dir / name
             module_files[f"{m.rel}/{name}"] = files.sha256(path) if path.is_file() else ""
@@ -109,12 +104,12 @@ def fingerprint(p: Plan) -> dict[str, str]:
         module_files[path.name] = files.sha256(path)
     args = {k: v for k, v in build_args(p).items() if k not in PER_BUILD_ARGS}
     parts = {
-        "the Dockerfile": dockerfile_text(p),
+        "the Dockerfile": p.dockerfile_sent,
         "the target": p.settings.target,
         "the build args": args,
         "the platforms": [str(t) for t in p.platforms],
         "go.mod or go.sum": module_files,
-        "the workspace": [[m.rel, m.path] for m in modules] + [str(p.layout.work)],
+        "the workspace": [[m.rel, m.path] for m in p.layout.modules] + [str(p.layout.work)],
         "the builder": p.settings.builder,  # as asked for: a fast build waits for no daemon
         "the Go environment's flags": p.go.flags(),
         "the attestations": attestation_flags(p.settings, p.settings.registry),
@@ -130,7 +125,7 @@ def context_snapshot(p: Plan, previous: dict[str, list]) -> dict[str, list]:
     sha256]; a file whose size and time are as before keeps its hash unread. A link is
     known by where it points, as BuildKit sends it."""
     snapshot: dict[str, list] = {}
-    for m in [p.layout.module, *p.layout.others]:
+    for m in p.layout.modules:
         stats = context_files.walk(m.dir, context_files.Ignore.read(m.dir))
         for rel, st in stats.items():
             if rel.endswith(".go"):
@@ -156,7 +151,7 @@ def _content(path: Path) -> str:
 def base_images(p: Plan, runner: Runner) -> dict[str, str]:
     """The local image store's id of every image the Dockerfile's FROMs name ("" for one
     it does not hold: BuildKit pulled it itself)."""
-    names = build_step.from_images(dockerfile_text(p), build_args(p))
+    names = build_step.from_images(p.dockerfile_sent, build_args(p))
     if not names:
         return {}
     # one look-up for all (listing the whole store is slow where it holds many images)
@@ -178,19 +173,15 @@ def _normal(name: str) -> str:
 
 def record(p: Plan, runner: Runner) -> dict | None:
     """What a full build about to run is made of, for the fast builds after it; None when
-    it will have no fast path (pushed elsewhere, or a Dockerfile it cannot follow)."""
+    it will have no fast path (a dry run, or pushed elsewhere)."""
     if runner.dry or p.output != "push" or not is_loopback(p.settings.registry):
-        return None
-    try:
-        images = base_images(p, runner)
-    except Unsupported:
         return None
     previous = Place.of(p).load() or {}
     return {
         "version": STATE_VERSION,
         "module": str(p.layout.module.dir),
         "fingerprint": fingerprint(p),
-        "base_images": images,
+        "base_images": base_images(p, runner),
         "files": context_snapshot(p, previous.get("files", {})),
         "args": {k: v for k, v in build_args(p).items() if k in PER_BUILD_ARGS},
     }
@@ -227,7 +218,7 @@ def decide(p: Plan) -> Fast | str:
     if recorded is None:
         return f"no full build of {place.repository} from this module is recorded yet"
     try:
-        step = build_step.read(dockerfile_text(p), s.target, build_args(p))
+        step = build_step.read(p.dockerfile_sent, s.target, build_args(p))
         mount_point = _mount_point(p, step)
     except Unsupported as e:
         return f"the fast path cannot follow the Dockerfile: {e}"
@@ -264,7 +255,7 @@ def _mount_point(p: Plan, step: BuildStep) -> str:
         return step.sources
     if not step.sources.endswith("/" + rel):
         raise Unsupported(f"the sources are copied to {step.sources}, not /src/{rel}")
-    rels = [m.rel for m in [p.layout.module, *p.layout.others]]
+    rels = [m.rel for m in p.layout.modules]
     if any(a != b and (b + "/").startswith(a + "/") for a in rels for b in rels):
         raise Unsupported("one module of the workspace is inside another")
     return step.sources[: -len(rel) - 1] or "/"
@@ -320,7 +311,7 @@ def run(fast: Fast, runner: Runner) -> Result | None:
 def sync_modules(p: Plan, mirror: Path) -> None:
     """Make the mirror hold the build contexts as the build stage sees them under /src:
     each module at its place, and go.work beside them."""
-    for m in [p.layout.module, *p.layout.others]:
+    for m in p.layout.modules:
         context_files.sync(m.dir, mirror / m.rel, context_files.Ignore.read(m.dir))
     for path in p.layout.work_files():
         where = mirror / Path(os.path.relpath(path.parent, p.layout.root))

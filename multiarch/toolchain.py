@@ -86,8 +86,7 @@ class Toolchain:
         """Build the toolchain image (the build stage up to its sources) for the daemon's
         platform; what the fast build needs to know of it."""
         p, step = self.fast.plan, self.fast.step
-        text = p.dockerfile_text if p.dockerfile_text is not None else p.dockerfile.text
-        head = "".join(text.splitlines(keepends=True)[: step.sources_line - 1])
+        head = "".join(p.dockerfile_sent.splitlines(keepends=True)[: step.sources_line - 1])
         host = parse_one(emulation.daemon_host(self.runner).platform)
         settings = dataclasses.replace(
             p.settings, target=step.stage, push=False, load=True, output="", no_cache=False
@@ -102,20 +101,13 @@ class Toolchain:
     def ensure(self, platforms: list[Platform]) -> None:
         """Start the platforms' containers that are not running, and remove the ones this
         image had before (an earlier toolchain, mounts, or user)."""
+        mine = f"label={LABEL}={self.fast.place.key}"
         listed = self.runner.query(
-            [
-                "docker",
-                "ps",
-                "-a",
-                "--filter",
-                f"label={LABEL}={self.fast.place.key}",
-                "--format",
-                "{{.Names}} {{.State}}",
-            ],  # fmt: skip
+            ["docker", "ps", "-a", "--filter", mine, "--format", "{{.Names}} {{.State}}"]
         ).stdout.split("\n")
         states = dict(line.split(" ", 1) for line in listed if " " in line)
         wanted = {self.name(t): t for t in platforms}
-        stale = [n for n in states if n.split("-")[3] != self.ident and n not in wanted]
+        stale = [n for n in states if n.split("-")[3] != self.ident]
         if stale:
             self.runner.run(["docker", "rm", "-f", *stale], capture=True)
         for name, target in wanted.items():

@@ -212,6 +212,11 @@ class Layout:
     others: list[Module]
     work: Path | None
 
+    @property
+    def modules(self) -> list[Module]:
+        """The main module, then the others."""
+        return [self.module, *self.others]
+
     def build_args(self) -> dict[str, str]:
         """MODULE_DIR (where to build, under /src) and GOWORK (the copied go.work, or off)."""
         gowork = "off" if self.work is None else f"/src/{self._rel(self.work)}"

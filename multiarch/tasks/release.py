@@ -123,8 +123,8 @@ def release(c, registry=None, image=None, platforms=None, main=None, builder=Non
 def clean(c, dist=None):
     """Remove dist/, temporary build contexts a killed build left, and the fast path's
     containers and state for this module; never registry data."""
-    context = Path(options(c, "build")["context"])
-    removed = releases.clean(dist_dir(c, dist), context, runner(c))
-    removed += fasts.forget(context, runner(c))
+    context, run = Path(options(c, "build")["context"]), runner(c)
+    removed = releases.clean(dist_dir(c, dist), context, run)
+    removed += fasts.forget(context, run)
     if not removed:
         say("nothing to remove")
