@@ -17,6 +17,10 @@ FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS builder
 ENV GOCACHE=/cache/go-build \
     GOMODCACHE=/cache/go-mod \
     CGO_ENABLED=0
+# The golang images say GOTOOLCHAIN=local, which refuses a module whose go or toolchain
+# line names a newer Go than the image's (a later patch release). auto fetches that Go
+# as a module through GOPROXY, once, into the module cache mount.
+ENV GOTOOLCHAIN=auto
 # Reproducible images: from a clean commit `invoke build` passes the commit's time as
 # SOURCE_DATE_EPOCH. BuildKit dates the image config and history by it, but files that RUN
 # steps make keep the time they were made, and those times end up in the layers: each
@@ -52,12 +56,16 @@ ENV NETRC=/run/secrets/netrc \
 # Dependencies before sources: the download step stays cached while code changes.
 # (go.sum* because a module without dependencies has none.) Not in a workspace: there
 # `go mod download` looks up the versions the modules require of each other, which
-# need exist nowhere; `go build` takes them from the workspace instead.
+# need exist nowhere; `go build` takes them from the workspace instead. Nor with
+# -mod=vendor (the tasks add it for a vendored module): vendor/ has them, and a build
+# with no network works.
 COPY go.mod go.sum* ./
 RUN --mount=type=cache,target=/cache/go-mod \
     --mount=type=secret,id=netrc,required=false \
     --mount=type=secret,id=go-ca,target=/run/go-ca/ca.crt,required=false \
-    if [ "$GOWORK" = off ]; then go mod download; fi
+    if [ "$GOWORK" = off ] && [ "${GOFLAGS#*-mod=vendor}" = "$GOFLAGS" ]; then \
+      go mod download; \
+    fi
 COPY . .
 ARG TARGETOS TARGETARCH TARGETVARIANT
 ARG VERSION=dev

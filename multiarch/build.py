@@ -117,10 +117,10 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
     context = Path(s.context).resolve()
     targets = platforms.parse(s.platforms)
     check(s)
-    go = goenv.resolve(s.go, environ)
     if s.load and s.push and not s.output:
         raise UserError("--load and pushing exclude each other", "add --no-push to --load")
     layout = workspace.resolve(context, environ)
+    go = goenv.resolve(s.go, environ, layout.go_minor, layout.vendored)
     # no main package (invoke test): one build of the module as a whole
     chosen_mains = (
         main_packages.parse(s.main, context, layout.module.path)
@@ -253,7 +253,7 @@ def build_args(p: Plan) -> dict[str, str]:
         **p.layout.build_args(),
         "MAIN": p.main.package,
         "BINARY": p.main.binary,
-        **p.go.variables,
+        **p.go.build_args(),
     }
     if rev.epoch is not None:  # times from the commit: the image reproduces (see README)
         args["SOURCE_DATE_EPOCH"] = str(rev.epoch)
@@ -319,10 +319,10 @@ class Result:
 def run(plans: list[Plan], runner: Runner) -> list[Result]:
     """Run the build of every main package at once; [] in a dry run."""
     first = plans[0]
-    if len(plans) > 1 and first.go.host_network:
+    if len(plans) > 1 and first.go.network:
         say(
-            "one build per main package: this buildx's bake cannot give a target the host's "
-            "network, which the module proxy on this machine needs"
+            f"one build per main package: this buildx's bake cannot give a target the "
+            f"network {first.go.network} (go.network)"
         )
         return [result for p in plans for result in run([p], runner)]
     if first.layout.stage_lines():

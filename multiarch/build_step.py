@@ -251,6 +251,11 @@ def from_images(text: str, args: Mapping[str, str] | None = None) -> list[str]:
     return [i for i in dict.fromkeys(images) if i.lower() not in names and i != "scratch"]
 
 
+def go_images(text: str, args: Mapping[str, str] | None = None) -> list[str]:
+    """The golang images among from_images (golang, library/golang, REGISTRY/golang)."""
+    return [i for i in from_images(text, args) if re.search(r"(^|/)golang([:@]|$)", i)]
+
+
 def _is_build(ins: Instruction) -> bool:
     return ins.keyword == "RUN" and bool(GO_BUILD.search(ins.text))
 

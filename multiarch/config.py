@@ -59,6 +59,7 @@ DEFAULTS: dict[str, dict[str, object]] = {
         "netrc": "",  # default: $NETRC, else ~/.netrc if there is one
         "ca": "",  # a PEM file of extra CA certificates go trusts in the build
         "network": "auto",  # auto: the host's network when GOPROXY names this machine
+        "version": "",  # golang image tag (GO_VERSION); default: what go.mod/go.work ask for
     },
     "smoke": {
         "image": "",  # default: what invoke build pushes, tagged e2e

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import binfmt, build_step, docker, emulation
+from . import binfmt, build_step, docker, emulation, goenv, workspace
 from . import builder as builders
 from .command import Runner, last_line
 from .errors import UserError
@@ -49,6 +49,7 @@ class Setup:
     dockerfile: str  # the text of the Dockerfile builds use
     checkout: Path
     binfmt_root: Path = binfmt.ROOT
+    go: goenv.GoSettings = goenv.GoSettings()
 
 
 def run(setup: Setup, runner: Runner) -> list[Check]:
@@ -66,8 +67,10 @@ def run(setup: Setup, runner: Runner) -> list[Check]:
     else:
         checks.append(_not_checked("running platforms", "the Docker daemon"))
     checks.append(registry_check(setup.registry, runner if daemon.ok else None))
+    go, version = go_check(setup, os.environ)
+    checks.append(go)
     if daemon.ok:
-        checks += [image_check(ref, runner) for ref in base_images(setup)]
+        checks += [image_check(ref, runner) for ref in base_images(setup, version)]
     else:
         checks.append(_not_checked("base images", "the Docker daemon"))
     checks.append(git_check(setup.checkout))
@@ -153,9 +156,44 @@ def registry_check(settings: RegistrySettings, runner: Runner | None) -> Check:
     return Check("local registry", answers, detail, fix)
 
 
-def base_images(setup: Setup) -> list[str]:
-    """The images the Dockerfile builds FROM, and the registry's image."""
-    refs = build_step.from_images(setup.dockerfile)
+def go_check(setup: Setup, environ) -> tuple[Check, str | None]:
+    """Which Go each module (and go.work) asks for, and the golang image that builds
+    them; with the GO_VERSION it takes (None: the Dockerfile's default)."""
+    try:
+        layout = workspace.resolve(setup.checkout, environ)
+        version = goenv.image_version(setup.go, layout.go_minor)
+    except UserError as e:
+        return Check("Go version", False, e.message, e.hint or ""), None
+    asks = [
+        f"{m.path}: {_asks(workspace.parse_mod(m.dir / 'go.mod', main=False))}"
+        for m in layout.modules
+    ]
+    if layout.work is not None:
+        asks.append(f"{layout.work.name}: {_asks(workspace.parse_work(layout.work))}")
+    args = {"GO_VERSION": version} if version else {}
+    images = build_step.go_images(setup.dockerfile, args) or ["no golang FROM image"]
+    why = (
+        "go.version"
+        if setup.go.version
+        else f"go {layout.go_version}"
+        if version
+        else "the Dockerfile's default"
+    )
+    return Check("Go version", True, f"{'; '.join(asks)} -> {images[0]} ({why})"), version
+
+
+def _asks(file: workspace.ModFile | workspace.WorkFile) -> str:
+    said = [f"go {file.go}"] if file.go else []
+    if file.toolchain:
+        said.append(f"toolchain {file.toolchain}")
+    return ", ".join(said) or "no go line"
+
+
+def base_images(setup: Setup, go_version: str | None = None) -> list[str]:
+    """The images the Dockerfile builds FROM (GO_VERSION given), and the registry's image."""
+    refs = build_step.from_images(
+        setup.dockerfile, {"GO_VERSION": go_version} if go_version else {}
+    )
     return [*refs, *([setup.registry.image] if setup.registry.image not in refs else [])]
 
 
@@ -163,8 +201,11 @@ def image_check(ref: str, runner: Runner) -> Check:
     name = f"image {ref}"
     info = docker.inspect(runner, "image", ref)
     if info is not None:
-        standin = (info.get("Config", {}).get("Labels") or {}).get("io.multiarch.standin")
-        return Check(name, True, "present (local stand-in)" if standin else "present")
+        labels = info.get("Config", {}).get("Labels") or {}
+        if not labels.get("io.multiarch.standin"):
+            return Check(name, True, "present")
+        of = labels.get("org.opencontainers.image.version")
+        return Check(name, True, f"present (local stand-in{f' of {of}' if of else ''})")
     probe = runner.query(
         ["docker", "buildx", "imagetools", "inspect", ref], check=False, timeout=60
     )

@@ -41,7 +41,9 @@ VARIABLES = (
 NETRC_SECRET = "netrc"
 CA_SECRET = "go-ca"
 
-NETWORKS = ("auto", "host", "default")
+# auto: the host's network when a GOPROXY or GOSUMDB URL names this machine, else the
+# builder's default; none: no network at all (a vendored module needs none)
+NETWORKS = ("auto", "host", "default", "none")
 NETRC_HINT = (
     "put them in a netrc (~/.netrc, or the file go.netrc names): "
     "`machine HOST[:PORT] login USER password SECRET`"
@@ -51,6 +53,20 @@ _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s,|]+")
 _REFUSED = re.compile(r"go: (?:downloading )?(\S+@\S+): reading (\S+): (40[13]\b.*)")
 _UNTRUSTED = re.compile(r'Get "(\S+)": tls: failed to verify certificate: (.*)')
 _UNREACHABLE = re.compile(r"dial tcp (\S+): connect: connection refused")
+# ... and when a module or the checksum of one is missing, wrong or nowhere to be had
+_GONE = re.compile(r"go: (?:downloading )?(\S+@\S+): reading (\S+): (404\b.*|410\b.*)")
+_OFFLINE = re.compile(
+    r"(\S+@\S+): (?:Get|reading) \"?(https?://[^/\s\"]+)\S*:? .*"
+    r"(?:no such host|i/o timeout|network is unreachable|server misbehaving)"
+)
+_NO_SUM = re.compile(
+    r"missing go\.sum entry for module providing package (\S+)(?: \(imported by (\S+)\))?"
+)
+_NO_MOD_SUM = re.compile(r"missing go\.sum entry for go\.mod file.*\n.*go mod download (\S+)")
+_BAD_SUM = re.compile(r"verifying (\S+?)(/go\.mod)?: checksum mismatch")
+# The Go version setting: a golang image tag that starts with a Go release line.
+_GO_IMAGE_TAG = re.compile(r"[0-9]+\.[0-9]+[0-9A-Za-z_.-]*")
+TIDY_HINT = "run `go mod tidy` in the module, and commit go.mod and go.sum"
 
 
 def _go(key: str) -> str:
@@ -74,16 +90,29 @@ class GoSettings:
     ca: str = _go("ca")  # a PEM file of CA certificates go trusts besides the system's
     # auto: the host's network when a GOPROXY or GOSUMDB URL names this machine
     network: str = _go("network")
+    # the golang image's tag the build runs on (GO_VERSION); empty: the release line of
+    # the newest Go that go.mod (toolchain, else go line) or go.work asks for
+    version: str = _go("version")
 
 
 @dataclass(frozen=True)
 class GoEnv:
-    """What a build gets: variables, secret files, and whether it needs the host's network."""
+    """What a build gets: variables, secret files, its network, the Go image's version."""
 
     variables: dict[str, str] = field(default_factory=dict)
     netrc: Path | None = None
     ca: Path | None = None
-    host_network: bool = False
+    network: str = ""  # "host", "none", or "": the builder's default
+    version: str | None = None  # GO_VERSION: golang:<version> builds it
+
+    @property
+    def host_network(self) -> bool:
+        return self.network == "host"
+
+    def build_args(self) -> dict[str, str]:
+        """The variables set, and GO_VERSION when known."""
+        version = {"GO_VERSION": self.version} if self.version else {}
+        return {**self.variables, **version}
 
     def secrets(self) -> dict[str, Path]:
         found = {NETRC_SECRET: self.netrc, CA_SECRET: self.ca}
@@ -98,6 +127,8 @@ class GoEnv:
             # a docker-container builder grants it only if started with
             # --allow-insecure-entitlement network.host (builder.choose creates it so)
             args += ["--network", "host", "--allow", "network.host"]
+        elif self.network:
+            args += ["--network", self.network]
         return args
 
     def explain(self, output: list[str]) -> UserError | None:
@@ -136,6 +167,37 @@ class GoEnv:
                 "to host"
             )
             return UserError(f"go cannot reach {found[1]} from the build", hint)
+        if found := _GONE.search(text):
+            module, url, status = found.groups()
+            return UserError(
+                f"{module} cannot be had: {urlsplit(url).netloc} answers {status.strip()}",
+                "check its version in go.mod (a typo, a tag never pushed), then run "
+                "`go mod tidy`; a private module needs GOPRIVATE and go.netrc",
+            )
+        if found := _OFFLINE.search(text):
+            module, url = found.groups()
+            hint = (
+                "the build has no network (go.network is none): vendor the module "
+                "(`go mod vendor`) or allow the network"
+                if self.network == "none"
+                else "check the builder's network and GOPROXY (go.goproxy)"
+            )
+            return UserError(f"go cannot reach {urlsplit(url).netloc} for {module}", hint)
+        if found := _NO_SUM.search(text):
+            importer = f" (imported by {found[2]})" if found[2] else ""
+            return UserError(
+                f"go.sum has no entry for the module of {found[1]}{importer}", TIDY_HINT
+            )
+        if found := _NO_MOD_SUM.search(text):
+            return UserError(f"go.sum has no entry for {found[1]}'s go.mod", TIDY_HINT)
+        if found := _BAD_SUM.search(text):
+            what = f"{found[1]}'s go.mod" if found[2] else found[1]
+            return UserError(
+                f"go.sum's checksum of {what} does not match the download (SECURITY ERROR)",
+                "if go.sum was edited or merged by hand, delete that module's lines from "
+                "go.sum and run `go mod tidy`; else the module changed at its source: "
+                "do not build it",
+            )
         if "granting entitlement network.host is not allowed" in text:
             return UserError(
                 "the builder does not grant the host's network, which a module proxy on this "
@@ -146,9 +208,16 @@ class GoEnv:
         return None
 
 
-def resolve(settings: GoSettings, environ: Mapping[str, str]) -> GoEnv:
+def resolve(
+    settings: GoSettings,
+    environ: Mapping[str, str],
+    asks: str | None = None,
+    vendored: bool = False,
+) -> GoEnv:
     """The Go environment of a build, checked; UserError for credentials in a URL, a
-    missing file or an unknown network setting. Reads files only: nothing runs."""
+    missing file, an unknown network setting or Go version. `asks` is the Go release
+    line the module asks for ("1.25"); `vendored`, whether its dependencies are in
+    vendor/. Reads files only: nothing runs."""
     stored = go_env_file(environ)
     variables: dict[str, str] = {}
     for name in VARIABLES:
@@ -159,17 +228,37 @@ def resolve(settings: GoSettings, environ: Mapping[str, str]) -> GoEnv:
         if value:
             refuse_credentials(name, value)
             variables[name] = value
+    flags = variables.get("GOFLAGS", "")
+    if vendored and "-mod=" not in flags:
+        # what go does by itself with vendor/modules.txt, said out loud: the Dockerfiles
+        # skip `go mod download` for it, so a vendored module needs no network
+        variables["GOFLAGS"] = f"{flags} -mod=vendor".strip()
     if settings.network not in NETWORKS:
         raise UserError(
             f"unknown go.network setting {settings.network!r}", f"use {', '.join(NETWORKS)}"
         )
     local = any(is_loopback(host) for host in url_hosts(variables))
+    network = {"auto": "host" if local else "", "default": ""}.get(
+        settings.network, settings.network
+    )
     return GoEnv(
         variables=variables,
         netrc=netrc_file(settings.netrc, environ),
         ca=ca_file(settings.ca),
-        host_network=settings.network == "host" or (settings.network == "auto" and local),
+        network=network,
+        version=image_version(settings, asks),
     )
+
+
+def image_version(settings: GoSettings, asks: str | None) -> str | None:
+    """GO_VERSION, the golang image's tag: go.version if set (checked), else `asks`."""
+    version = "" if settings.version is None else str(settings.version)
+    if version and not _GO_IMAGE_TAG.fullmatch(version):
+        raise UserError(
+            f"go.version {version!r} is not a golang image tag of a Go release",
+            "set a release line such as 1.26 (golang:1.26), or leave it empty to follow go.mod",
+        )
+    return version or asks
 
 
 def go_env_file(environ: Mapping[str, str]) -> dict[str, str]:

@@ -31,7 +31,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from . import binaries, binfmt, build_step, platforms, workspace
+from . import binaries, binfmt, build_step, goenv, platforms, workspace
 from . import build as builds
 from . import dockerfile as dockerfiles
 from .build import BuildSettings
@@ -121,7 +121,9 @@ def plan(
     context = Path(build_settings.context).resolve()
     layout = workspace.resolve(context, environ)
     packages = s.packages.replace(",", " ").split() or default_packages(layout)
-    image = s.go_image or go_image(dockerfiles.source(context, build_settings.dockerfile))
+    version = goenv.image_version(build_settings.go, layout.go_minor)
+    source = dockerfiles.source(context, build_settings.dockerfile)
+    image = s.go_image or go_image(source, {"GO_VERSION": version} if version else {})
     out = Path(tempfile.gettempdir()) / f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
     build = None
     if runnable:
@@ -157,11 +159,10 @@ def _relative(path: Path, start: Path) -> str:
     return Path(os.path.relpath(path, start)).as_posix()
 
 
-def go_image(dockerfile: dockerfiles.Source) -> str:
-    """The Go toolchain image the module's Dockerfile builds with: its golang FROM image."""
-    found = [
-        i for i in build_step.from_images(dockerfile.text) if re.search(r"(^|/)golang([:@]|$)", i)
-    ]
+def go_image(dockerfile: dockerfiles.Source, args: dict[str, str]) -> str:
+    """The Go toolchain image the module's Dockerfile builds with, given the build args:
+    its golang FROM image."""
+    found = build_step.go_images(dockerfile.text, args)
     if not found:
         raise UserError(
             f"cannot tell which Go image builds this module: {dockerfile.shown} has no golang FROM",

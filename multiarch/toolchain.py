@@ -65,7 +65,7 @@ class Toolchain:
                 mounts.append(("bind", str(secrets[m.id]), m.target, "readonly"))
         self.caches = [m.target for m in fast.step.mounts if m.kind == "cache"]
         self.mounts = mounts
-        self.network = fast.step.network or ("host" if p.go.host_network else "")
+        self.network = fast.step.network or p.go.network
         self.starting = threading.Lock()  # one platform's thread at a time starts containers
         if not runner.dry:
             for directory in (self.mirror, place.dir / "out"):

@@ -93,6 +93,8 @@ class ModFile:
 
     module: str
     replace: list[Replace]
+    go: str | None = None  # "1.25.0", as written
+    toolchain: str | None = None  # "go1.26.3" or "default", as written
 
 
 def parse_work(path: Path) -> WorkFile:
@@ -140,7 +142,7 @@ def parse_mod(path: Path, main: bool = True) -> ModFile:
     not semantic versions (branch names) are kept as written: the go command resolves
     those over the network, and only local replacements matter here.
     """
-    module = None
+    module = go = toolchain = None
     replace: list[Replace] = []
     for verb, args, line in _directives(path, _MOD_USED, _MOD_HINT):
         try:
@@ -148,6 +150,10 @@ def parse_mod(path: Path, main: bool = True) -> ModFile:
                 if main and verb.split()[0] in _MOD_USED:
                     raise ValueError(f"unknown block type: {verb}")
                 continue
+            elif verb == "go" and go is None:
+                go = _lenient(_go_version, args)
+            elif verb == "toolchain" and toolchain is None:
+                toolchain = _lenient(_toolchain, args)
             elif verb == "module":
                 if module is not None:
                     raise ValueError("repeated module statement")
@@ -162,7 +168,7 @@ def parse_mod(path: Path, main: bool = True) -> ModFile:
         raise UserError(
             f"{path}: missing module declaration", "add a line `module example.com/name`"
         )
-    return ModFile(module, replace if main else [])
+    return ModFile(module, replace if main else [], go, toolchain)
 
 
 def find_work(module_dir: Path, environ: Mapping[str, str]) -> Path | None:
@@ -211,6 +217,20 @@ class Layout:
     module: Module
     others: list[Module]
     work: Path | None
+    # the newest Go the go.mod and go.work files ask for (go and toolchain lines), as
+    # "1.26.3"; None when none says
+    go_version: str | None = None
+
+    @property
+    def vendored(self) -> bool:
+        """Whether the main module's dependencies are vendored (and go uses vendor/: not in
+        a workspace, whose vendor directory is go.work's)."""
+        return self.work is None and (self.module.dir / "vendor" / "modules.txt").is_file()
+
+    @property
+    def go_minor(self) -> str | None:
+        """The Go release line of go_version ("1.26"): the golang image's tag to build on."""
+        return go_minor(self.go_version) if self.go_version else None
 
     @property
     def modules(self) -> list[Module]:
@@ -284,9 +304,10 @@ def resolve(module_dir: Path, environ: Mapping[str, str]) -> Layout:
     work = find_work(module_dir, environ)
     if work is None:
         mains = {module_dir: parse_mod(module_dir / "go.mod")}
-        main_dir, work_replace = module_dir, []
+        main_dir, work_replace, asked = module_dir, [], []
     else:
         work_file = parse_work(work)
+        asked = [work_file.go, work_file.toolchain]
         mains = _used_modules(work, work_file)
         main_dir = next((d for d in mains if os.path.samefile(d, module_dir)), None)
         if main_dir is None:
@@ -320,12 +341,41 @@ def resolve(module_dir: Path, environ: Mapping[str, str]) -> Layout:
         return Path(os.path.relpath(d, root)).as_posix()
 
     others.sort(key=rel)
+    asked += [line for mod in mains.values() for line in (mod.go, mod.toolchain)]
     return Layout(
         root=root,
         module=Module(main_dir, rel(main_dir), needed[main_dir]),
         others=[Module(d, rel(d), needed[d], _context_name(n, d)) for n, d in enumerate(others, 1)],
         work=work,
+        go_version=newest_go(asked),
     )
+
+
+def newest_go(lines: list[str | None]) -> str | None:
+    """The newest Go version among go lines ("1.25.0") and toolchain lines ("go1.26.3";
+    "default" says none), as a go line writes it; None if none says one. The go command
+    runs the newest of them (GOTOOLCHAIN=auto), a workspace's for all its modules."""
+    versions = [v.removeprefix("go") for v in lines if v and v != "default"]
+    versions = [v for v in versions if _GO_VERSION.fullmatch(v)]
+    return max(versions, key=_go_order, default=None)
+
+
+def go_minor(version: str) -> str:
+    """A Go version's release line: "1.26.3" and "1.26rc1" are "1.26"."""
+    found = _GO_VERSION.fullmatch(version)
+    if found is None:
+        raise ValueError(f"not a Go version: {version!r}")
+    return f"{found[1]}.{found[2]}"
+
+
+def _go_order(version: str) -> tuple[int, int, int, int, int]:
+    """Go's own order (gover.Compare): 1.21rc1 < 1.21.0; "1.20" (a line) is 1.20.0."""
+    found = _GO_VERSION.fullmatch(version)
+    major, minor, patch, pre = found[1], found[2], found[4], found[5]
+    if pre:  # "rc1", "beta2": before the release, rc after beta (alphabetical)
+        kind, number = re.fullmatch(r"([a-z]+)([0-9]+)", pre).groups()
+        return int(major), int(minor), -1, ord(kind[0]), int(number)
+    return int(major), int(minor), int(patch or 0), 0, 0
 
 
 def _used_modules(work: Path, work_file: WorkFile) -> dict[Path, ModFile]:

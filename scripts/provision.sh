@@ -1,21 +1,19 @@
 #!/usr/bin/env bash
 # Bring up everything this project needs on Debian 12 (bookworm), as root:
 #   Docker Engine 26 + buildx + the containerd image store, qemu-user-static with
-#   binfmt_misc, a host Go toolchain, stand-in base images when no registry can be
-#   reached, and the Python environment in .venv.
+#   binfmt_misc, a host Go toolchain (the machine's own, else Debian's), stand-in base
+#   images when no registry can be reached, and the Python environment in .venv.
 # Safe to run again: every step checks first and changes nothing that already works.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
-go_version=$(sed -n 's/^ARG GO_VERSION=//p' "$repo/Dockerfile")
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 run() { printf '+ %s\n' "$*" >&2; "$@"; }
 die() { printf 'provision: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run me as root (apt-get, dockerd and binfmt_misc need it)"
-[ -n "$go_version" ] || die "no 'ARG GO_VERSION=' line in $repo/Dockerfile"
 
 docker_works() { docker info >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; }
 
@@ -49,15 +47,18 @@ apt_install() {
 step "packages"
 add_trixie
 wanted=(qemu-user-static binfmt-support busybox-static docker-registry ca-certificates
-        git python3-venv "golang-$go_version-go/trixie" "golang-$go_version-src/trixie")
+        git python3-venv)
 docker_works || wanted+=(docker.io/trixie docker-cli/trixie docker-buildx/trixie containerd/trixie)
+# The host Go fetches the toolchain modules the golang stand-ins are made of, and serves
+# the go.work tests and the benchmarks; never the images' builds. Machines of this
+# project come with one; elsewhere Debian's is enough for that.
+command -v go >/dev/null || wanted+=(golang-go)
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "${pkg%/*}" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; else echo "all installed"; fi
-# The host Go is for the go.work tests and the benchmark's `go build`, never for images.
-[ -e /usr/local/bin/go ] || run ln -s "/usr/lib/go-$go_version/bin/go" /usr/local/bin/go
+echo "host Go: $(go version)"
 
 # --- Docker Engine ----------------------------------------------------------
 step "Docker Engine"
@@ -116,18 +117,43 @@ build_registry_standin() {
   run docker build -q -t "$1" -f "$here/standins/registry/Dockerfile" "$ctx"
 }
 
+# golang:<minor> from the Go distribution in the toolchain module of one exact version
+# (scripts/standins/golang/versions), as GOTOOLCHAIN fetches it through the module proxy.
 build_golang_standin() {
+  local name=$1 version=$2 module dir
   new_scratch_dir
-  # -L: src, api and misc are symlinks into /usr/share; without it there is no std
-  cp -aL "/usr/lib/go-$go_version" "$ctx/go"
+  module="golang.org/toolchain@v0.0.1-go$version.$(go env GOHOSTOS)-$(go env GOHOSTARCH)"
+  # a module cache of its own, writable (-modcacherw) so that it can be removed
+  dir=$(cd "$ctx" && run env GOMODCACHE="$ctx/mod" GOFLAGS=-modcacherw GOTOOLCHAIN=local \
+          go mod download -json "$module" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [ -f "$dir/bin/go" ] || die "$module holds no bin/go"
+  # a module zip keeps no file modes: mark the programs as the go command does when it
+  # switches to a toolchain
+  chmod -R u+w "$dir" && chmod a+x "$dir"/bin/* "$dir"/pkg/tool/*/*
+  mv "$dir" "$ctx/go"
   cp /bin/busybox "$ctx/busybox"
   cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
-  run docker build -q -t "$1" --build-arg "GO_VERSION=$go_version" \
-    -f "$here/standins/golang/Dockerfile" "$ctx"
+  run docker build -q -t "$name" --build-arg "GO_MINOR=${version%.*}" \
+    --build-arg "GO_VERSION=$version" -f "$here/standins/golang/Dockerfile" "$ctx"
+  rm -rf "$ctx/mod" "$ctx/go"
 }
 
 ensure_image registry:2 build_registry_standin
-ensure_image "golang:$go_version" build_golang_standin
+while read -r version; do
+  case $version in ''|'#'*) continue ;; esac
+  name="golang:${version%.*}"
+  # a stand-in of another Go version (an older list, Debian's package) is made anew;
+  # an image that is no stand-in (pulled) is left alone
+  made=$(docker image inspect -f '{{index .Config.Labels "io.multiarch.standin"}} {{index .Config.Labels "org.opencontainers.image.version"}}' "$name" 2>/dev/null || true)
+  if [ "$made" = "true $version" ] || { [ -n "$made" ] && [ "${made%% *}" != true ]; }; then
+    echo "$name: present"
+  elif timeout 60 docker pull -q "$name" >/dev/null 2>&1; then
+    echo "$name: pulled"
+  else
+    echo "$name: not pullable; building a local stand-in of Go $version"
+    build_golang_standin "$name" "$version"
+  fi
+done < "$here/standins/golang/versions"
 
 # --- Python -------------------------------------------------------------------
 step "Python environment (.venv)"

@@ -17,6 +17,10 @@ FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS compile
 ENV GOCACHE=/cache/go-build \
     GOMODCACHE=/cache/go-mod \
     CGO_ENABLED=0
+# The golang images say GOTOOLCHAIN=local, which refuses a module whose go or toolchain
+# line names a newer Go than the image's (a later patch release). auto fetches that Go
+# as a module through GOPROXY, once, into the module cache mount.
+ENV GOTOOLCHAIN=auto
 ARG MODULE_DIR=.
 ARG GOWORK=off
 ENV GOWORK=${GOWORK}

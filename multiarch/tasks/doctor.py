@@ -13,6 +13,7 @@ from .. import doctor as doctors
 from .. import platforms as platform_list
 from ..command import results, say
 from ..errors import UserError
+from ..goenv import GoSettings
 from .edge import at_the_edge, options, print_json, runner
 from .registry import local_registry
 
@@ -28,7 +29,8 @@ def doctor(c, platforms=None, json=False):
     """Check everything the workflow needs; a table with a fix for each problem.
 
     The Docker daemon, buildx, the builder, qemu for each platform, the local registry,
-    the base images and git. Exits non-zero if the default workflow cannot run.
+    the Go each module asks for and the golang image that builds it, the base images
+    and git. Exits non-zero if the default workflow cannot run.
     """
     build = options(c, "build")
     context = Path(build["context"])
@@ -38,6 +40,7 @@ def doctor(c, platforms=None, json=False):
         dockerfile=dockerfiles.source(context, build["dockerfile"]).text,
         checkout=context,
         binfmt_root=Path(options(c, "doctor")["binfmt_root"]),
+        go=GoSettings(**options(c, "go")),
     )
     checks = doctors.run(setup, runner(c))
     missing = [check.name for check in checks if check.required and not check.ok]

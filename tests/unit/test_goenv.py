@@ -185,7 +185,7 @@ def test_untrusted_certificate_points_at_go_ca():
 def test_unreachable_proxy_on_this_machine_points_at_the_network():
     e = GoEnv().explain([OUTPUT["unreachable"]])
     assert e is not None and "go.network" in e.hint
-    e = GoEnv(host_network=True).explain([OUTPUT["unreachable"]])
+    e = GoEnv(network="host").explain([OUTPUT["unreachable"]])
     assert e is not None and "running" in e.hint
 
 

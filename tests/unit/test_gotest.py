@@ -138,20 +138,26 @@ DISTROLESS = "FROM docker.io/library/golang:1.23 AS build\nFROM gcr.io/distroles
 )
 def test_the_go_image_is_the_one_the_dockerfile_builds_with(tmp_path, dockerfile, image):
     (tmp_path / "Dockerfile").write_text(dockerfile)
-    assert gotest.go_image(dockerfiles.source(tmp_path, "")) == image
+    assert gotest.go_image(dockerfiles.source(tmp_path, ""), {}) == image
 
 
 def test_no_go_image_is_an_error_saying_what_to_set(tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM alpine\nRUN make\n")
     with pytest.raises(UserError) as e:
-        gotest.go_image(dockerfiles.source(tmp_path, ""))
+        gotest.go_image(dockerfiles.source(tmp_path, ""), {})
     assert "test.go_image" in e.value.hint
     with pytest.raises(UserError):
         dockerfiles.source(tmp_path, "missing")
 
 
+def test_the_go_image_follows_go_version(tmp_path):
+    (tmp_path / "Dockerfile").write_text(BUILDER)
+    go_version = {"GO_VERSION": "1.26"}
+    assert gotest.go_image(dockerfiles.source(tmp_path, ""), go_version) == "golang:1.26"
+
+
 def test_without_a_dockerfile_the_go_image_is_the_default_dockerfiles(tmp_path):
-    assert gotest.go_image(dockerfiles.source(tmp_path, "")).startswith("golang:")
+    assert gotest.go_image(dockerfiles.source(tmp_path, ""), {}).startswith("golang:")
 
 
 def _module(tmp_path: Path) -> BuildSettings:

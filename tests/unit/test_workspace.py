@@ -267,6 +267,8 @@ def test_parse_mod_keeps_module_and_replaces_and_tolerates_the_rest(tmp_path):
             R("example.com/y", "master", "./y"),
             R("example.com/z", "v1.2.0", "example.com/z2", "v1.3.0"),
         ],
+        go="1.24",
+        toolchain="go1.24.4",
     )
 
 
