@@ -7,7 +7,6 @@ parser cannot drift from Go without a test saying so.
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -26,17 +25,14 @@ from multiarch.workspace import (
     parse_work,
     resolve,
 )
-
-GO_FALLBACK = "/usr/lib/go-1.24/bin/go"
+from tests import helpers
+from tests.helpers import need
 
 
 def host_go() -> str:
     """The host go command; without one a test is skipped, but fails when CI=true."""
-    go = shutil.which("go") or (GO_FALLBACK if os.access(GO_FALLBACK, os.X_OK) else None)
-    if go is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs the go command (on PATH or at {GO_FALLBACK}) for this test")
-        pytest.skip("no go command on this host")
+    go = helpers.host_go()
+    need(go is not None, "the go command (the machine's, or scripts/provision.sh)")
     return go
 
 
