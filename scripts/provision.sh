@@ -59,6 +59,21 @@ if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; else echo "all in
 # The host Go is for the go.work tests and the benchmark's `go build`, never for images.
 [ -e /usr/local/bin/go ] || run ln -s "/usr/lib/go-$go_version/bin/go" /usr/local/bin/go
 
+# --- cosign -------------------------------------------------------------------
+# Signed releases (invoke release --sign, invoke sign, invoke verify --key) and their tests
+# run Debian's cosign, from trixie like Docker (bookworm has none).
+install_cosign() {
+  step "cosign"
+  if dpkg-query -W -f='${Status}' cosign 2>/dev/null | grep -q "install ok installed"; then
+    echo "cosign: installed"
+  else
+    add_trixie
+    apt_install cosign/trixie
+  fi
+  cosign version 2>/dev/null | sed -n 's/^GitVersion: *//p'
+}
+install_cosign
+
 # --- Docker Engine ----------------------------------------------------------
 step "Docker Engine"
 "$here/dockerd.sh"
