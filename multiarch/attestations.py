@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 from . import sbom
 from .command import say
-from .errors import UserError
 from .registry_api import INDEX_TYPES, RegistryAPI, platform_manifests, platform_of, split_reference
 from .registry_api import digest as digest_of
 
@@ -169,23 +168,27 @@ def spdx_statements(index: dict, manifest_of, blob_of) -> dict[str, list[dict]]:
 class Published:
     """SBOMs attached to a pushed image: the new index, and each platform's SPDX document."""
 
-    attached: Attached
+    digest: str  # the image's, now: the new index's (or the one manifest's)
+    attached: Attached | None  # None for one platform's manifest: no index to attach to
     statements: dict[str, bytes]  # platform manifest digest -> in-toto statement
     sboms: dict[str, tuple[str, dict]]  # platform manifest digest -> (platform, SPDX document)
 
 
 def publish(references: list[str]) -> Published:
     """Make each platform's SBOM from its binary in the registry, attach them to the index
-    the references name (all tags of one image), and put the new index under every tag."""
+    the references name (all tags of one image), and put the new index under every tag.
+
+    A one-platform build pushed as a single manifest has no index to attach them to: it
+    is left as it is, and its SBOM goes only into cosign's attestation when it is signed.
+    """
     host, repo, first = split_reference(references[0])
     api = RegistryAPI(host)
-    index, _, media_type = api.manifest(repo, first)
+    index, digest, media_type = api.manifest(repo, first)
     if media_type not in INDEX_TYPES:
-        raise UserError(
-            f"{references[0]} is a single manifest, not an index: it has no place for "
-            "attestation manifests",
-            "build it for its platforms as an index (buildx pushes one for --platform)",
-        )
+        image = read(references[0])
+        say(f"{references[0]} is one platform's manifest, not an index: no attestation "
+            "manifest can be attached to it; its SBOM is attested when it is signed")  # fmt: skip
+        return Published(image.digest, None, {}, image.sboms())
     platforms = {m.digest: m.platform for m in platform_manifests(index)}
     tags = [split_reference(ref)[2] for ref in references]
     sboms, statements = {}, {}
@@ -203,7 +206,7 @@ def publish(references: list[str]) -> Published:
         api.put_manifest(repo, manifest_digest, body, OCI_MANIFEST)
     for tag in tags:
         api.put_manifest(repo, tag, attached.index, media_type)
-    return Published(attached, statements, sboms)
+    return Published(attached.digest, attached, statements, sboms)
 
 
 @dataclass(frozen=True)

@@ -175,9 +175,10 @@ def release(
     made = []
     for push, done, archive, checksum in zip(pushes, pushed, archives, checksums, strict=True):
         published = attestations.publish(push.references)
-        index = published.attached.digest
-        add_attestations(archive, published.statements)
-        write_checksum(archive, checksum)
+        index = published.digest
+        if published.attached is not None:
+            add_attestations(archive, published.statements)
+            write_checksum(archive, checksum)
         if key is not None:
             repository = push.reference.rsplit(":", 1)[0]
             signing.sign(repository, index, published.sboms, key, runner, environ)
