@@ -253,3 +253,25 @@ def test_sbom_lists_exactly_what_go_version_m_prints(with_deps, module_registry,
     done = cosign_ok("verify-attestation", "--key", pub, "--type", "spdxjson", ref)
     assert done.returncode == 0, done.stderr
     assert commit_of(with_deps)
+
+
+def test_sign_and_sbom_on_a_pushed_image(with_deps, module_registry, keys):
+    """`invoke sign` with another key adds its signatures to what the release signed;
+    `invoke sbom --format cyclonedx` writes a validated CycloneDX document per platform."""
+    ref = f"{module_registry['host']}/deps:0.2.0"
+    before = RegistryAPI(module_registry["host"]).index("deps", "0.2.0").digest
+    done = in_repo(module_registry, with_deps, "sign", "--key", str(keys / "cosign.key"),
+                   "--image", ref, env={"COSIGN_PASSWORD": PASSWORD})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert PASSWORD not in done.stdout + done.stderr
+    assert RegistryAPI(module_registry["host"]).index("deps", "0.2.0").digest == before
+    for pub in ("cosign.pub", "pkcs8.pub"):
+        assert cosign_ok("verify", "--key", str(keys / pub), ref).returncode == 0
+
+    written = in_repo(module_registry, with_deps, "sbom", "--image", ref, "--format", "cyclonedx")
+    assert written.returncode == 0, written.stderr
+    document = json.loads((with_deps / "dist" / "deps_linux_arm64.cdx.json").read_text())
+    assert document["specVersion"] == "1.6"
+    purls = {c["purl"] for c in document["components"]}
+    assert "pkg:golang/github.com/google/uuid@v1.6.0" in purls
+    assert "pkg:golang/golang.org/x/text@v0.21.0" in purls
