@@ -42,6 +42,7 @@ from . import build as builds
 from .build import BuildSettings
 from .command import Runner, say
 from .errors import UserError
+from .layers import blob_path
 from .registry import RegistrySettings
 from .registry_api import PlatformManifest
 from .semver import Version
@@ -197,7 +198,7 @@ def add_attestations(archive: Path, statements: dict[str, bytes]) -> None:
         names = set(tar.getnames())
 
         def blob(digest: str) -> bytes:
-            return tar.extractfile(_blob_path(digest)).read()
+            return tar.extractfile(blob_path(digest)).read()
 
         top = json.load(tar.extractfile("index.json"))
         (entry,) = top["manifests"]
@@ -212,15 +213,10 @@ def add_attestations(archive: Path, statements: dict[str, bytes]) -> None:
                 if member.name != "index.json":
                     out.addfile(member, tar.extractfile(member) if member.isfile() else None)
             for digest, body in new.items():
-                if _blob_path(digest) not in names:
-                    _add(out, _blob_path(digest), body)
+                if blob_path(digest) not in names:
+                    _add(out, blob_path(digest), body)
             _add(out, "index.json", json.dumps(top).encode())
     partial.replace(archive)
-
-
-def _blob_path(digest: str) -> str:
-    algorithm, _, hexdigest = digest.partition(":")
-    return f"blobs/{algorithm}/{hexdigest}"
 
 
 def _add(tar: tarfile.TarFile, name: str, body: bytes) -> None:
