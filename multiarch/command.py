@@ -16,7 +16,7 @@ import sys
 import termios
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -65,8 +65,12 @@ class Runner:
         hint: str | None = None,
         timeout: float | None = None,
         explain: Callable[[list[str]], UserError | None] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str] | None:
         """Show and run a command that changes something; None in a dry run.
+
+        `env` replaces the environment the command gets: how a secret reaches a command
+        that reads it from there (cosign's COSIGN_PASSWORD), never shown.
 
         Output streams to the terminal unless `capture`. A failure, or still running
         after `timeout` seconds, raises UserError naming the command, with `hint` saying
@@ -77,9 +81,9 @@ class Runner:
         if self.dry:
             return None
         if explain is not None and not capture:
-            result = _call_kept(argv, input=input)
+            result = _call_kept(argv, input=input, env=env)
         else:
-            result = _call(argv, input=input, capture=capture, timeout=timeout)
+            result = _call(argv, input=input, capture=capture, timeout=timeout, env=env)
         if result.returncode != 0:
             explained = explain(result.stderr.splitlines()) if explain else None
             raise explained or UserError(_failure(argv, result), hint)
@@ -100,12 +104,15 @@ class Runner:
         return result
 
 
-def _call(argv: Sequence[str], *, input: str | None, capture: bool, timeout: float | None):
+def _call(
+    argv: Sequence[str], *, input: str | None, capture: bool, timeout: float | None, env=None
+):
     pipe = subprocess.PIPE if capture else None
     try:
         proc = subprocess.Popen(
             list(argv), stdin=subprocess.PIPE if input is not None else None,
             stdout=pipe, stderr=pipe, text=True, errors="replace",
+            env=dict(env) if env is not None else None,
         )  # fmt: skip
     except (FileNotFoundError, PermissionError) as e:
         raise _not_runnable(argv, e) from None
@@ -142,7 +149,7 @@ def _not_runnable(argv: Sequence[str], e: OSError) -> UserError:
     )
 
 
-def _call_kept(argv: Sequence[str], *, input: str | None):
+def _call_kept(argv: Sequence[str], *, input: str | None, env=None):
     """Run a command with its stderr passed on to ours as it comes; its last TAIL lines
     (terminal codes removed) are the result's stderr. On a terminal the command writes
     to a pseudo-terminal of the same size, so it draws its progress as it would."""
@@ -154,7 +161,7 @@ def _call_kept(argv: Sequence[str], *, input: str | None):
     try:
         proc = subprocess.Popen(
             list(argv), stdin=subprocess.PIPE if input is not None else None,
-            stderr=writer, text=True,
+            stderr=writer, text=True, env=dict(env) if env is not None else None,
         )  # fmt: skip
     except (FileNotFoundError, PermissionError) as e:
         os.close(reader)

@@ -92,6 +92,12 @@ DEFAULTS: dict[str, dict[str, object]] = {
     },
     "verify": {
         "image": "",  # default: what invoke build pushes from this checkout
+        "key": "",  # cosign.pub: also check the signatures and SBOM attestations
+    },
+    "sign": {
+        # cosign.key (its password from COSIGN_PASSWORD) or an unencrypted PKCS#8 PEM:
+        # invoke release signs with it, invoke sign too; "" means release signs nothing
+        "key": "",
     },
     "dev": {
         "tag": "dev",  # what each cycle pushes

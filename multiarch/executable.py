@@ -9,11 +9,14 @@ binary says nothing about itself here, so an amd64 binary in the arm64 slot of a
 - PE (Windows): the COFF header's Machine.
 - Go build information (Go 1.18+): the "\\xff Go buildinf:" header, then the Go version
   and the module information as varint-prefixed strings; the module information holds
-  the main module ("mod\\tPATH\\tVERSION") and the build settings ("build\\tGOARCH=arm").
+  the main module ("mod\\tPATH\\tVERSION"), every dependency ("dep\\tPATH\\tVERSION\\tSUM",
+  followed by "=>\\tPATH\\tVERSION\\tSUM" when it is replaced) and the build settings
+  ("build\\tGOARCH=arm"), as runtime/debug.BuildInfo writes and `go version -m` prints it.
 """
 
 from __future__ import annotations
 
+import json
 import struct
 from dataclasses import dataclass, field
 
@@ -56,6 +59,20 @@ BUILDINFO_INLINE = 0x2  # flags bit: version and modinfo are inline strings (Go 
 
 
 @dataclass(frozen=True)
+class Module:
+    """A module in a binary's build information; `replace` is what replaced it, if anything."""
+
+    path: str
+    version: str  # "v0.14.0", "(devel)" for a local directory
+    sum: str = ""  # "h1:..." (go.sum's hash); "" for a local directory or the main module
+    replace: Module | None = None
+
+    def to_json(self) -> dict:
+        shown = {"path": self.path, "version": self.version, "sum": self.sum}
+        return {**shown, "replace": self.replace.to_json() if self.replace else None}
+
+
+@dataclass(frozen=True)
 class GoBuild:
     """Go's build information embedded in a binary."""
 
@@ -64,6 +81,8 @@ class GoBuild:
     module: str = ""  # the main module's path
     module_version: str = ""  # "(devel)" for a local build, "v1.2.3" for `go install m@v1.2.3`
     settings: dict[str, str] = field(default_factory=dict)  # "GOARCH": "arm", "GOARM": "7", ...
+    deps: tuple[Module, ...] = ()  # in the order the binary lists them (by path)
+    module_sum: str = ""  # the main module's sum: set for `go install m@v1.2.3`
 
     def to_json(self) -> dict:
         return {
@@ -72,6 +91,7 @@ class GoBuild:
             "module": self.module,
             "module_version": self.module_version,
             "settings": self.settings,
+            "deps": [d.to_json() for d in self.deps],
         }
 
 
@@ -234,19 +254,41 @@ def _varint_string(data: bytes, pos: int) -> tuple[str, int]:
 
 
 def _modinfo(version: str, text: str) -> GoBuild:
-    path = module = module_version = ""
+    path = ""
+    main = Module("", "")
+    deps: list[Module] = []
     settings: dict[str, str] = {}
     for line in text.splitlines():
         kind, _, rest = line.partition("\t")
         if kind == "path":
             path = rest
         elif kind == "mod":
-            module, _, rest = rest.partition("\t")
-            module_version = rest.split("\t")[0]
+            main = _module(rest)
+        elif kind == "dep":
+            deps.append(_module(rest))
+        elif kind == "=>" and deps:  # replaces the dependency just listed
+            deps[-1] = Module(deps[-1].path, deps[-1].version, deps[-1].sum, _module(rest))
         elif kind == "build":
             key, _, value = rest.partition("=")
-            settings[key] = value
-    return GoBuild(version, path, module, module_version, settings)
+            settings[key] = _unquoted(value)
+    return GoBuild(version, path, main.path, main.version, settings, tuple(deps), main.sum)
+
+
+def _module(fields: str) -> Module:
+    """ "PATH\tVERSION\tSUM" (the sum, even the version, may be missing)."""
+    path, version, sum_ = (fields.split("\t") + ["", ""])[:3]
+    return Module(path, version, sum_)
+
+
+def _unquoted(value: str) -> str:
+    """A build setting as Go wrote it: quoted (strconv.Quote) when it holds spaces, tabs,
+    quotes or = (`-ldflags="-s -w"`). Go's quoting is JSON's for what such values hold."""
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def mismatch(exe: Executable, target: Platform) -> str | None:

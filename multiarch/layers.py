@@ -114,6 +114,12 @@ def config_differences(a: dict, b: dict) -> list[str]:
     return keys
 
 
+def blob_path(digest: str) -> str:
+    """Where an OCI image layout (a directory, or the tar of one) keeps a blob."""
+    algorithm, _, hexdigest = digest.partition(":")
+    return f"blobs/{algorithm}/{hexdigest}"
+
+
 class Layout:
     """An OCI image layout directory (`index.json`, `blobs/sha256/...`)."""
 
@@ -121,8 +127,7 @@ class Layout:
         self.root = root
 
     def blob(self, digest: str) -> bytes:
-        algorithm, _, hexdigest = digest.partition(":")
-        return (self.root / "blobs" / algorithm / hexdigest).read_bytes()
+        return (self.root / blob_path(digest)).read_bytes()
 
     def manifest(self, digest: str) -> dict:
         return json.loads(self.blob(digest))

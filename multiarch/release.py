@@ -16,24 +16,33 @@ oci-archive:FILE ...` read it. A checksum file beside it checks with `sha256sum 
 is a separate export of the same build, and holds the same digests as the registry: the
 build is reproducible and pushes with OCI media types (see build.py).
 
+Once pushed, each platform's SBOM is made from its binary and attached to the index as
+buildx attaches its own (attestations.py), in the registry and in the archive alike; with
+a key, cosign then signs the index and every platform's manifest and attests the SBOMs
+(signing.py). The key is checked before anything is built.
+
 `clean` removes what `invoke bin` and `invoke release` wrote (dist/), never registry data.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
 import os
+import tarfile
 import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import attestations, files, semver, signing, workspace
 from . import build as builds
-from . import files, semver, workspace
 from .build import BuildSettings
 from .command import Runner, say
 from .errors import UserError
+from .layers import blob_path
 from .registry import RegistrySettings
 from .registry_api import PlatformManifest
 from .semver import Version
@@ -54,6 +63,7 @@ class Release:
     manifests: list[PlatformManifest]
     archive: Path
     checksum: Path
+    signed: bool = False
 
 
 def version_at_head(context: Path, dist: Path | None = None) -> Version:
@@ -101,8 +111,10 @@ def release(
     registry_settings: RegistrySettings,
     runner: Runner,
     environ: Mapping[str, str],
+    key: signing.Key | None = None,
 ) -> list[Release]:
-    """Check, export the OCI archives, then push every tag; [] in a dry run."""
+    """Check, export the OCI archives, push every tag, attach the SBOMs (to the archives
+    too) and, with a key, sign; [] in a dry run."""
     context = Path(base.context).resolve()
     version = version_at_head(context, dist)
     others = workspace.resolve(context, environ).others
@@ -158,11 +170,59 @@ def release(
 
     pushed = builds.run(pushes, runner)
     if runner.dry:
+        signed = f", signed and attested with cosign ({key.path})" if key else ""
+        say(f"[dim]then: an SPDX SBOM per platform attached to each index and archive{signed}[/]")
         return []
-    return [
-        Release(version, push.references, done.digest, done.manifests, archive, checksum)
-        for push, done, archive, checksum in zip(pushes, pushed, archives, checksums, strict=True)
-    ]
+    made = []
+    for push, done, archive, checksum in zip(pushes, pushed, archives, checksums, strict=True):
+        published = attestations.publish(push.references)
+        index = published.digest
+        if published.attached is not None:
+            add_attestations(archive, published.statements)
+            write_checksum(archive, checksum)
+        if key is not None:
+            repository = push.reference.rsplit(":", 1)[0]
+            signing.sign(repository, index, published.sboms, key, runner, environ)
+        made.append(
+            Release(version, push.references, index, done.manifests, archive, checksum,
+                    signed=key is not None)
+        )  # fmt: skip
+    return made
+
+
+def add_attestations(archive: Path, statements: dict[str, bytes]) -> None:
+    """The SBOM attestations the registry's index got, added to the archive's index the
+    same way: the archive keeps holding what the registry serves."""
+    partial = archive.with_name(archive.name + ".partial")
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+
+        def blob(digest: str) -> bytes:
+            return tar.extractfile(blob_path(digest)).read()
+
+        top = json.load(tar.extractfile("index.json"))
+        (entry,) = top["manifests"]
+        index = json.loads(blob(entry["digest"]))
+        attached = attestations.attach(
+            index, entry["mediaType"], statements, lambda d: json.loads(blob(d))
+        )
+        entry.update(digest=attached.digest, size=len(attached.index))
+        new = {attached.digest: attached.index, **attached.blobs, **attached.manifests}
+        with tarfile.open(partial, "w") as out:
+            for member in tar:
+                if member.name != "index.json":
+                    out.addfile(member, tar.extractfile(member) if member.isfile() else None)
+            for digest, body in new.items():
+                if blob_path(digest) not in names:
+                    _add(out, blob_path(digest), body)
+            _add(out, "index.json", json.dumps(top).encode())
+    partial.replace(archive)
+
+
+def _add(tar: tarfile.TarFile, name: str, body: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode = len(body), 0o644
+    tar.addfile(info, io.BytesIO(body))
 
 
 def write_checksum(path: Path, checksum: Path) -> None:

@@ -60,6 +60,21 @@ done
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; else echo "all installed"; fi
 echo "host Go: $(go version)"
 
+# --- cosign -------------------------------------------------------------------
+# Signed releases (invoke release --sign, invoke sign, invoke verify --key) and their tests
+# run Debian's cosign, from trixie like Docker (bookworm has none).
+install_cosign() {
+  step "cosign"
+  if dpkg-query -W -f='${Status}' cosign 2>/dev/null | grep -q "install ok installed"; then
+    echo "cosign: installed"
+  else
+    add_trixie
+    apt_install cosign/trixie
+  fi
+  cosign version 2>/dev/null | sed -n 's/^GitVersion: *//p'
+}
+install_cosign
+
 # --- Docker Engine ----------------------------------------------------------
 step "Docker Engine"
 "$here/dockerd.sh"

@@ -29,6 +29,7 @@ from .dockerfile import write as dockerfile
 from .doctor import doctor
 from .gotest import gotest_
 from .release import bin_, clean, release
+from .sign import sbom_, sign
 from .smoke import smoke
 from .verify import verify
 
@@ -58,6 +59,8 @@ def namespace(root: Path | None = None) -> Collection:
     ns.add_task(release)
     ns.add_task(clean)
     ns.add_task(verify)
+    ns.add_task(sign)
+    ns.add_task(sbom_)
     ns.configure(DEFAULTS)
     ns.configure({"build": {"context": str(module_here(root))}})
     return ns

@@ -8,7 +8,7 @@ from pathlib import Path
 from invoke import task
 from rich.table import Table
 
-from .. import binaries, files
+from .. import binaries, files, signing
 from .. import fast as fasts
 from .. import release as releases
 from ..command import results, say
@@ -82,19 +82,24 @@ def bin_(c, platforms=None, dist=None, main=None, builder=None, cache=True):
         "builder": BUILD_HELP["builder"],
         "attestations": BUILD_HELP["attestations"],
         "dist": DIST_HELP,
+        "sign": "sign with this key: cosign.key (password from COSIGN_PASSWORD) or an "
+        "unencrypted PKCS#8 PEM (config sign.key; default: no signature)",
     }
 )
 @at_the_edge
 def release(c, registry=None, image=None, platforms=None, main=None, builder=None,
-            attestations=None, dist=None):  # fmt: skip
+            attestations=None, dist=None, sign=None):  # fmt: skip
     """Release the commit tagged vX.Y.Z: push X.Y.Z, X.Y, X and latest, and an OCI archive.
 
     Tags as docker/metadata-action does: a prerelease (v2.0.0-rc.1) gets only its own
     tag, never latest; v0.y.z gets no `0`. Refuses a dirty tree, untracked files, an
     untagged HEAD and go.work checkouts. Writes dist/<image>-<version>.oci.tar (every
     platform; `docker load -i` or skopeo read it) and a sha256sum file beside it before
-    pushing anything.
+    pushing anything. Attaches an SPDX SBOM per platform to the index (as buildx does)
+    and, with --sign, signs every tag's index and platform manifests with cosign.
     """
+    given = sign or options(c, "sign")["key"]
+    key = signing.private_key(given, os.environ) if given else None
     settings = build_settings(
         c,
         registry=registry,
@@ -106,7 +111,7 @@ def release(c, registry=None, image=None, platforms=None, main=None, builder=Non
     )
     run = runner(c)
     made = releases.release(
-        settings, dist_dir(c, dist), local_registry(c).settings, run, os.environ
+        settings, dist_dir(c, dist), local_registry(c).settings, run, os.environ, key
     )
     for done in made:
         results.print(f"version:  {done.version.tag}")
@@ -116,6 +121,7 @@ def release(c, registry=None, image=None, platforms=None, main=None, builder=Non
         results.print(f"platforms: {', '.join(m.platform for m in done.manifests)}")
         results.print(f"archive:  {shown(done.archive)}")
         results.print(f"checksum: {shown(done.checksum)}")
+        results.print(f"sbom:     SPDX per platform{', signed' if done.signed else ''}")
 
 
 @task(help={"dist": DIST_HELP})

@@ -8,6 +8,7 @@ from pathlib import Path
 from invoke import task
 from rich.table import Table
 
+from .. import attestations, signing
 from .. import build as builds
 from .. import verify as verifies
 from ..command import results, say
@@ -22,20 +23,28 @@ from .edge import at_the_edge, options, runner
         "image": "reference to verify (default: what `invoke build` pushes from this "
         "checkout: BUILD_REGISTRY/IMAGE:<git describe>)",
         "main": BUILD_HELP["main"],
+        "key": "cosign.pub: also check the cosign signatures and SPDX attestations of the "
+        "index and each platform, and that the index carries an SBOM per platform "
+        "(config verify.key)",
     }
 )
 @at_the_edge
-def verify(c, image=None, main=None):
+def verify(c, image=None, main=None, key=None):
     """Rebuild the commit an image's labels name, with no cache, and compare each platform.
 
     The commit is checked out in a temporary git worktree and built into an OCI layout
     (nothing is pushed). On a mismatch it names, per platform, the files that differ and
-    exits 1. Images built from go.work checkouts or a dirty tree are refused.
+    exits 1. Images built from go.work checkouts or a dirty tree are refused. With --key,
+    the signatures and SBOM attestations are checked first.
     """
     settings = build_settings(c, main=main)
     ref = image or options(c, "verify")["image"] or default_image(settings)
+    given = key or options(c, "verify")["key"]
+    public = signing.public_key(given) if given else None
     run = runner(c)
     plan = verifies.plan(settings, ref)
+    if public is not None:
+        signed(ref, public, run)
     say(f"verifying {ref}: rebuilding commit {plan.revision.commit} ({plan.revision.version})")
     report = verifies.run(plan, run, os.environ)
     if report is None:
@@ -50,6 +59,21 @@ def verify(c, image=None, main=None):
         )
     say(f"[green]all {len(report.platforms)} platforms reproduce[/] from commit "
         f"{plan.revision.commit[:12]}")  # fmt: skip
+
+
+def signed(ref: str, public: Path, run) -> None:
+    """The image's SBOM per platform in its index, and cosign's signatures and SPDX
+    attestations by `public` on the index and each platform; UserError naming what lacks."""
+    pushed = attestations.read(ref)
+    missing = pushed.missing()
+    if missing:
+        raise UserError(
+            f"{ref} carries no SBOM attestation for {', '.join(missing)} in its index",
+            "release it with `invoke release`, which attaches them",
+        )
+    signing.check(pushed.repository, pushed.digest, pushed.platforms, public, run)
+    say(f"[green]signed by {public.name}[/]: the index and its {len(pushed.platforms)} "
+        "platforms, each with its SPDX SBOM attested")  # fmt: skip
 
 
 def default_image(settings: builds.BuildSettings) -> str:

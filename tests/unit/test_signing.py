@@ -1,0 +1,89 @@
+"""The signing key's checks, and cosign's key format written for a PKCS#8 PEM."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+
+import pytest
+
+from multiarch import signing
+from multiarch.errors import UserError
+
+PKCS8 = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEG\n-----END PRIVATE KEY-----\n"
+
+
+@pytest.fixture
+def cosign_on_path(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
+
+
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        ("awskms://alias/k", "KMS keys (awskms://) are not supported yet"),
+        ("hashivault://k", "KMS keys (hashivault://)"),
+        ("missing.key", "no key file"),
+    ],
+)
+def test_refused_keys(given, words, tmp_path, monkeypatch, cosign_on_path):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=".*") as e:
+        signing.private_key(given, {})
+    assert words in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n", "holds a PUBLIC KEY"),
+        ("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAA==\n", "holds a ENCRYPTED PRIVATE KEY"),
+        ("not a key", "holds no PEM key"),
+    ],
+)
+def test_what_is_not_a_signing_key(text, words, tmp_path, cosign_on_path):
+    path = tmp_path / "k.pem"
+    path.write_text(text)
+    with pytest.raises(UserError) as e:
+        signing.private_key(str(path), {})
+    assert words in str(e.value)
+
+
+def test_a_cosign_key_needs_its_password_in_the_environment(tmp_path, cosign_on_path):
+    path = tmp_path / "cosign.key"
+    path.write_text("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJ9\n")
+    with pytest.raises(UserError, match="COSIGN_PASSWORD is not set"):
+        signing.private_key(str(path), {})
+    assert not signing.private_key(str(path), {"COSIGN_PASSWORD": ""}).imported
+    pem = tmp_path / "k.pem"
+    pem.write_text(PKCS8)
+    assert signing.private_key(str(pem), {}).imported
+
+
+def test_no_cosign_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    pem = tmp_path / "k.pem"
+    pem.write_text(PKCS8)
+    with pytest.raises(UserError, match="cosign is not installed"):
+        signing.private_key(str(pem), {})
+
+
+def test_the_cosign_key_format_opens_with_its_password():
+    import hashlib
+
+    from nacl.secret import SecretBox
+
+    der = b"\x30\x81\x87 a PKCS#8 key"
+    text = signing.cosign_key(der, "pw", n=1024)
+    lines = text.splitlines()
+    assert lines[0] == "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"
+    assert lines[-1] == "-----END ENCRYPTED SIGSTORE PRIVATE KEY-----"
+    doc = json.loads(base64.b64decode("".join(lines[1:-1])))
+    params = doc["kdf"]["params"]
+    key = hashlib.scrypt(b"pw", salt=base64.b64decode(doc["kdf"]["salt"]), n=params["N"],
+                         r=params["r"], p=params["p"], dklen=32)  # fmt: skip
+    nonce = base64.b64decode(doc["cipher"]["nonce"])
+    opened = SecretBox(key).decrypt(base64.b64decode(doc["ciphertext"]), nonce)
+    assert opened == der
+    assert "pw" not in text
