@@ -20,9 +20,10 @@ from pathlib import Path
 
 from . import builder as builders
 from . import dockerfile as dockerfiles
-from . import goenv, platforms, reference, workspace
+from . import goenv, layers, platforms, reference, workspace
 from . import mains as main_packages
 from .builder import Builder
+from .builder_setup import BuilderSettings
 from .command import NETWORK_TIMEOUT, Runner, say
 from .config import default
 from .errors import UserError
@@ -74,7 +75,13 @@ class BuildSettings:
     # a buildx --output spec (type=local,dest=dist, type=oci,dest=x.tar) instead of
     # push or load
     output: str = ""
+    # auto: a registry cache for builders other than the local daemon; off; a reference
+    cache_registry: str = _build("cache_registry")
+    # auto: the builder pushes unless it cannot reach the registry; builder; client
+    push_from: str = _build("push_from")
     go: GoSettings = field(default_factory=GoSettings)  # where modules come from
+    # builder.*: the docker-container builder made when the daemon needs one gets its config
+    builders: BuilderSettings = field(default_factory=BuilderSettings)
     # more KEY=VALUE build arguments (invoke test: the Go image and the packages)
     build_args: tuple[str, ...] = ()
 
@@ -109,6 +116,29 @@ class Plan:
             return "output"
         return "load" if s.load else "push" if s.push else "cache"
 
+    @property
+    def client_push(self) -> bool:
+        """Whether the build comes back as an OCI layout and is pushed from here: asked
+        for, or the builder cannot reach the registry (one on this machine, seen from a
+        node on another)."""
+        if self.output != "push" or self.settings.push_from == "builder":
+            return False
+        if self.settings.push_from == "client":
+            return True
+        return is_loopback(self.settings.registry) and not self.builder.reaches_loopback
+
+    @property
+    def cache_ref(self) -> str:
+        """The registry cache the build reads and writes, "" for none: the local daemon
+        keeps its own; a builder that cannot reach the registry cannot use one there."""
+        s = self.settings
+        if s.cache_registry == "off" or self.builder.local_daemon or self.client_push:
+            return ""
+        if s.cache_registry != "auto":
+            return s.cache_registry
+        host, repo, _ = split_reference(self.reference)
+        return f"{host}/{repo}:buildcache"
+
 
 def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
     """Check everything a build needs and decide how it runs, one plan per main package;
@@ -142,7 +172,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
             "push to a registry on this machine, set GOWORK=off, or pass --allow-workspace",
         )
     # git and the daemon are asked side by side: both are on every build's path
-    chosen = builders.Pending(runner, s.builder)
+    chosen = builders.Pending(runner, s.builder, s.builders)
     with ThreadPoolExecutor(2) as pool:
         described = pool.submit(describe, context)
         labelled = pool.submit(provenance_labels, layout)
@@ -201,6 +231,12 @@ def check(settings: BuildSettings) -> None:
     for tag in s.tag.split(",") if s.tag else []:
         reference.check_tag(tag.strip(), "tag (--tag, build.tag)")
     attestation_flags(s, s.registry)
+    if s.push_from not in ("auto", "builder", "client"):
+        raise UserError(f"unknown push_from setting {s.push_from!r}", "use auto, builder or client")
+    if s.cache_registry not in ("auto", "off"):
+        reference.check_registry(
+            s.cache_registry.split("/", 1)[0], "cache registry (build.cache_registry)"
+        )
 
 
 def image_name(settings: BuildSettings) -> str:
@@ -262,8 +298,23 @@ def build_args(p: Plan) -> dict[str, str]:
     return args
 
 
-def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> list[str]:
-    """The `docker buildx build` command line for a plan."""
+def cache(p: Plan) -> dict[str, str]:
+    """cache-from and cache-to of the registry cache, if the build uses one ({} if not):
+    a second farm node, or a fresh CI runner, starts warm from it."""
+    ref = p.cache_ref
+    if not ref:
+        return {}
+    return {
+        "cache-from": f"type=registry,ref={ref}",
+        "cache-to": f"type=registry,ref={ref},mode=max,oci-mediatypes=true",
+    }
+
+
+def command(
+    p: Plan, contexts: dict[str, Path], metadata_file: Path | None, layout: Path | None = None
+) -> list[str]:
+    """The `docker buildx build` command line for a plan; `layout`: where an OCI layout
+    goes that is pushed from here (Plan.client_push)."""
     s = p.settings
     args = ["docker", "buildx", "build", *p.builder.flags()]
     args += ["--platform", platforms.join(p.platforms), "--target", s.target]
@@ -278,17 +329,22 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
     args += attestation_flags(s, s.registry)
     if s.no_cache:
         args.append("--no-cache")
+    for key, spec in cache(p).items():
+        args += [f"--{key}", spec]
     for ref in p.references:
         args += ["-t", ref]
-    args += {
-        # OCI media types, as the OCI archive of `invoke release` and `invoke verify` has
-        # them: otherwise the docker driver pushes Docker's, and the same image gets
-        # other manifest digests in the registry than in the archive
-        "push": ["--output", PUSH_OUTPUT],
-        "load": ["--load"],
-        "cache": [],
-        "output": ["--output", s.output],
-    }[p.output]
+    if p.client_push:
+        args += ["--output", f"type=oci,dest={layout},tar=false"]
+    else:
+        args += {
+            # OCI media types, as the OCI archive of `invoke release` and `invoke verify` has
+            # them: otherwise the docker driver pushes Docker's, and the same image gets
+            # other manifest digests in the registry than in the archive
+            "push": ["--output", PUSH_OUTPUT],
+            "load": ["--load"],
+            "cache": [],
+            "output": ["--output", s.output],
+        }[p.output]
     if metadata_file is not None:
         args += ["--metadata-file", str(metadata_file)]
     args.append(str(s.context))
@@ -325,6 +381,15 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
             "network, which the module proxy on this machine needs"
         )
         return [result for p in plans for result in run([p], runner)]
+    if len(plans) > 1 and first.client_push:
+        say("one build per main package: each comes back as an OCI layout to push from here")
+        return [result for p in plans for result in run([p], runner)]
+    if first.client_push:
+        say(
+            f"builder {first.builder.name!r} cannot reach {first.settings.registry} (it is on "
+            "this machine, not on the builder's): the build comes back as an OCI layout and "
+            "is pushed from here"
+        )
     if first.layout.stage_lines():
         say("[dim]the workspace stage gets:[/]")
         for line in first.layout.stage_lines():
@@ -334,8 +399,9 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
         tempfile.TemporaryDirectory(prefix="multiarch-build-") as tmp,
     ):
         metadata = Path(tmp) / "metadata.json"
+        layout = Path(tmp) / "oci"
         if len(plans) == 1:
-            argv, text = command(first, contexts, metadata), first.dockerfile_text
+            argv, text = command(first, contexts, metadata, layout), first.dockerfile_text
         else:
             definition = Path(tmp) / "bake.json"
             targets = bake_targets(plans)
@@ -365,6 +431,9 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
             build()
         if runner.dry:
             return []
+        if first.client_push:
+            say(f"pushing the OCI layout to {', '.join(first.references)}")
+            layers.push_layout(layers.Layout(layout), first.references)
         written = json.loads(metadata.read_text()) if metadata.exists() else {}
     if len(plans) == 1:
         written = {"": written}
@@ -423,6 +492,7 @@ def bake_definition(targets: dict[str, Plan], contexts: dict[str, Path]) -> dict
                 "output": [s.output],
             }[p.output],
         }
+        target.update({key: [spec] for key, spec in cache(p).items()})
         secrets = p.go.secrets()
         if secrets:
             target["secret"] = [f"id={key},src={path}" for key, path in secrets.items()]

@@ -49,6 +49,7 @@ class Setup:
     dockerfile: str  # the text of the Dockerfile builds use
     checkout: Path
     binfmt_root: Path = binfmt.ROOT
+    builder: str = ""  # a named builder: its nodes instead of the default builder
 
 
 def run(setup: Setup, runner: Runner) -> list[Check]:
@@ -56,7 +57,9 @@ def run(setup: Setup, runner: Runner) -> list[Check]:
     daemon = daemon_check(runner)
     tools = buildx_check(runner)
     checks = [daemon, tools]
-    if daemon.ok and tools.ok:
+    if tools.ok and setup.builder:
+        checks += node_checks(setup.builder, runner)
+    elif daemon.ok and tools.ok:
         checks.append(builder_check(runner))
     else:
         checks.append(_not_checked("builder", "the Docker daemon and buildx"))
@@ -116,6 +119,38 @@ def builder_check(runner: Runner) -> Check:
         f"and there is no docker-container builder {name!r}",
         f"{builders.CONTAINERD_FIX}; or let invoke build create {name!r} (pulls moby/buildkit)",
     )
+
+
+def node_checks(name: str, runner: Runner) -> list[Check]:
+    """One check per node of a named builder: endpoint, status, BuildKit, platforms; a node
+    that does not answer with what to do."""
+    try:
+        nodes = builders.nodes(runner, name)
+    except UserError as e:
+        return [Check(f"builder {name}", False, e.message, e.hint or "")]
+    return [node_check(name, node) for node in nodes]
+
+
+def node_check(builder: str, node: builders.Node) -> Check:
+    check = f"node {node.name}"
+    if node.error or node.status not in ("running", "inactive", "stopped"):
+        return Check(
+            check, False, f"{node.endpoint}: {node.status}: {node.error}", node_fix(builder, node)
+        )
+    if node.status != "running":  # a container or pod not started yet: the first build does
+        return Check(check, True, f"{node.endpoint}: {node.status} (starts on first use)")
+    platforms = ", ".join(node.platforms)
+    return Check(check, True, f"{node.endpoint}: running, BuildKit {node.buildkit}, {platforms}")
+
+
+def node_fix(builder: str, node: builders.Node) -> str:
+    leave = f"docker buildx create --leave --name {builder} --node {node.name}"
+    if node.endpoint.startswith(("tcp://", "unix://")):
+        return (
+            f"start buildkitd there (buildkitd --addr {node.endpoint}) or check its address and "
+            f"TLS files; or take the node out: {leave}"
+        )
+    return f"docker buildx inspect --bootstrap {builder} says why; or take the node out: {leave}"
 
 
 def platform_check(target: Platform, host: emulation.DaemonHost, root: Path) -> Check:

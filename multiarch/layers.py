@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import UserError
-from .registry_api import INDEX_TYPES, RegistryAPI, platform_of
+from .registry_api import INDEX_TYPES, RegistryAPI, platform_of, split_reference
 
 Blobs = Callable[[str], bytes]  # digest -> the blob's bytes
 
@@ -170,3 +170,28 @@ class Remote:
 def config(source: Layout | Remote, manifest: dict) -> dict:
     """The image configuration a platform's manifest names."""
     return json.loads(source.blob(manifest["config"]["digest"]))
+
+
+def push_layout(layout: Layout, references: list[str]) -> str:
+    """Push the image an OCI layout holds to a registry, under every reference (tags of one
+    repository): blobs, then each platform's manifest, then the index. Its digest."""
+    (entry,) = json.loads((layout.root / "index.json").read_text())["manifests"]
+    host, repo, _ = split_reference(references[0])
+    api = RegistryAPI(host)
+    _push_tree(api, repo, layout, entry)
+    document = layout.blob(entry["digest"])
+    for ref in references:
+        api.put_manifest(repo, split_reference(ref)[2], document, entry["mediaType"])
+    return entry["digest"]
+
+
+def _push_tree(api: RegistryAPI, repo: str, layout: Layout, entry: dict) -> None:
+    document = layout.blob(entry["digest"])
+    if entry["mediaType"] in INDEX_TYPES:
+        for child in json.loads(document)["manifests"]:
+            _push_tree(api, repo, layout, child)
+    else:
+        manifest = json.loads(document)
+        for blob in [manifest["config"], *manifest.get("layers", [])]:
+            api.put_blob(repo, blob["digest"], layout.blob(blob["digest"]))
+    api.put_manifest(repo, entry["digest"], document, entry["mediaType"])

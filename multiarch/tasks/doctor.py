@@ -21,14 +21,17 @@ from .registry import local_registry
     help={
         "platforms": "platforms to check the daemon can run (default: build.platforms)",
         "json": "print one JSON document with the checks instead of the table",
+        "builder": "a buildx builder whose nodes to check: each one's endpoint, status, "
+        "platforms and BuildKit version (default build.builder)",
     }
 )
 @at_the_edge
-def doctor(c, platforms=None, json=False):
+def doctor(c, platforms=None, json=False, builder=None):
     """Check everything the workflow needs; a table with a fix for each problem.
 
-    The Docker daemon, buildx, the builder, qemu for each platform, the local registry,
-    the base images and git. Exits non-zero if the default workflow cannot run.
+    The Docker daemon, buildx, the builder (each node of a named one), qemu for each
+    platform, the local registry, the base images and git. Exits non-zero if the default
+    workflow cannot run.
     """
     build = options(c, "build")
     context = Path(build["context"])
@@ -38,6 +41,7 @@ def doctor(c, platforms=None, json=False):
         dockerfile=dockerfiles.source(context, build["dockerfile"]).text,
         checkout=context,
         binfmt_root=Path(options(c, "doctor")["binfmt_root"]),
+        builder=builder or build["builder"],
     )
     checks = doctors.run(setup, runner(c))
     missing = [check.name for check in checks if check.required and not check.ok]
