@@ -42,6 +42,28 @@ class Node:
     error: str = ""
 
     @property
+    def answers(self) -> bool:
+        """Running, or a container or pod that the first build starts."""
+        return not self.error and self.status in ("running", "inactive", "stopped")
+
+    def fix(self, builder: str) -> str:
+        """What to do about a node that does not answer."""
+        leave = f"docker buildx create --leave --name {builder} --node {self.name}"
+        if self.endpoint.startswith(("tcp://", "unix://")):
+            return (
+                f"start buildkitd there (buildkitd --addr {self.endpoint}) or check its address "
+                f"and TLS files; or take the node out: {leave}"
+            )
+        return f"docker buildx inspect --bootstrap {builder} says why; or take it out: {leave}"
+
+    def down(self, builder: str) -> UserError:
+        why = self.error or self.status or "no status"
+        return UserError(
+            f"node {self.name} of builder {builder} ({self.endpoint}) does not answer: {why}",
+            self.fix(builder),
+        )
+
+    @property
     def on_this_machine(self) -> bool:
         """Whether the node runs here, so that its loopback is ours: a unix socket, a
         Docker context, or tcp:// (ssh://) to a loopback address."""
@@ -197,7 +219,11 @@ def choose(runner: Runner, name: str = "", setup: BuilderSettings | None = None)
         if text is None:
             raise no_such_builder(name)
         driver = header(text).get("Driver", "")
-        return Builder(name, driver, daemon.containerd_store, tuple(parse_nodes(text)))
+        found = parse_nodes(text)
+        for node in found:
+            if not node.answers:
+                raise node.down(name)
+        return Builder(name, driver, daemon.containerd_store, tuple(found))
     # Without --builder, buildx uses the docker driver (unless `docker buildx use` chose
     # another builder, which the user then wants); the daemon's image store decides.
     if daemon.containerd_store:

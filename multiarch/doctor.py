@@ -133,24 +133,13 @@ def node_checks(name: str, runner: Runner) -> list[Check]:
 
 def node_check(builder: str, node: builders.Node) -> Check:
     check = f"node {node.name}"
-    if node.error or node.status not in ("running", "inactive", "stopped"):
-        return Check(
-            check, False, f"{node.endpoint}: {node.status}: {node.error}", node_fix(builder, node)
-        )
+    if not node.answers:
+        problem = node.down(builder)
+        return Check(check, False, problem.message, problem.hint or "")
     if node.status != "running":  # a container or pod not started yet: the first build does
         return Check(check, True, f"{node.endpoint}: {node.status} (starts on first use)")
     platforms = ", ".join(node.platforms)
     return Check(check, True, f"{node.endpoint}: running, BuildKit {node.buildkit}, {platforms}")
-
-
-def node_fix(builder: str, node: builders.Node) -> str:
-    leave = f"docker buildx create --leave --name {builder} --node {node.name}"
-    if node.endpoint.startswith(("tcp://", "unix://")):
-        return (
-            f"start buildkitd there (buildkitd --addr {node.endpoint}) or check its address and "
-            f"TLS files; or take the node out: {leave}"
-        )
-    return f"docker buildx inspect --bootstrap {builder} says why; or take the node out: {leave}"
 
 
 def platform_check(target: Platform, host: emulation.DaemonHost, root: Path) -> Check:

@@ -2,15 +2,17 @@
 a build on them decides (who pushes, which cache): commands and decisions, no Docker."""
 
 import dataclasses
+import subprocess
 
 import pytest
 
-from multiarch import build
+from multiarch import build, builder
 from multiarch.builder import Builder, Node, parse_nodes
 from multiarch.builder_setup import BuilderSettings, NodeSpec, create_commands
 from multiarch.builder_setup import parse_nodes as parse_specs
 from multiarch.errors import UserError
 from tests.unit.test_build_plan import flag_values, make_plan, module
+from tests.unit.test_goenv import NoContainerdStore
 
 
 def test_node_entries():
@@ -210,3 +212,29 @@ def test_a_registry_cache_for_builders_but_the_local_daemon(tmp_path):
 def test_unknown_push_from_is_refused():
     with pytest.raises(UserError, match="push_from"):
         build.check(build.BuildSettings(push_from="nobody"))
+
+
+class Farm(NoContainerdStore):
+    """A daemon and a builder `farm` whose second node does not answer (INSPECT)."""
+
+    def query(self, argv, *, check=True, hint=None, timeout=None):
+        if argv[1:3] == ["buildx", "inspect"]:
+            return subprocess.CompletedProcess(argv, 0, INSPECT, "")
+        return super().query(argv, check=check, hint=hint, timeout=timeout)
+
+
+def test_a_build_on_a_farm_with_a_node_down_stops_before_building():
+    with pytest.raises(UserError) as e:
+        builder.choose(Farm(), "farm")
+    assert "node farm1 of builder farm (tcp://arm1.example:1234) does not answer" in str(e.value)
+    assert "buildkitd --addr tcp://arm1.example:1234" in str(e.value)
+
+
+def test_the_container_builder_made_for_a_classic_store_gets_builder_config(tmp_path):
+    toml = tmp_path / "buildkitd.toml"
+    toml.write_text("")
+    runner = NoContainerdStore()
+    builder.choose(runner, "", BuilderSettings(config=str(toml)))
+    [create] = runner.ran
+    assert flag_values(create, "--config") == [str(toml)]
+    assert flag_values(create, "--driver-opt") == ["network=host"] and "--bootstrap" in create
