@@ -130,12 +130,15 @@ class Plan:
     @property
     def cache_ref(self) -> str:
         """The registry cache the build reads and writes, "" for none: the local daemon
-        keeps its own; a builder that cannot reach the registry cannot use one there."""
+        keeps its own; a builder that cannot reach the registry cannot use one there; by
+        default only a push has one (the registry is known to run)."""
         s = self.settings
         if s.cache_registry == "off" or self.builder.local_daemon or self.client_push:
             return ""
         if s.cache_registry != "auto":
             return s.cache_registry
+        if self.output != "push":
+            return ""
         host, repo, _ = split_reference(self.reference)
         return f"{host}/{repo}:buildcache"
 

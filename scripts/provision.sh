@@ -146,9 +146,11 @@ install_buildkit() {
       echo "$cmd $buildkit_version: present"
       continue
     fi
-    # static (no cgo), so the stand-in image needs no libc for them
-    run env GOBIN="$buildkit_bin" CGO_ENABLED=0 \
-      go install "github.com/moby/buildkit/cmd/$cmd@$buildkit_version"
+    # static (no cgo), so the stand-in image needs no libc for them; the version stamped
+    # as buildkit's release builds do, so `buildx inspect` and doctor show it
+    run env GOBIN="$buildkit_bin" CGO_ENABLED=0 go install \
+      -ldflags "-X github.com/moby/buildkit/version.Version=$buildkit_version" \
+      "github.com/moby/buildkit/cmd/$cmd@$buildkit_version"
   done
 }
 
