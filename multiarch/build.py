@@ -11,6 +11,7 @@ round of the fixed costs (see the README's figures).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import tempfile
@@ -387,24 +388,20 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
     if len(plans) > 1 and first.client_push:
         say("one build per main package: each comes back as an OCI layout to push from here")
         return [result for p in plans for result in run([p], runner)]
-    if first.client_push:
-        say(
-            f"builder {first.builder.name!r} cannot reach {first.settings.registry} (it is on "
-            "this machine, not on the builder's): the build comes back as an OCI layout and "
-            "is pushed from here"
-        )
     if first.layout.stage_lines():
         say("[dim]the workspace stage gets:[/]")
         for line in first.layout.stage_lines():
             say(f"[dim]  {line}[/]")
+    if first.client_push:
+        pushed = run_client_push(first, runner)
+        return [pushed] if pushed else []
     with (
         first.layout.contexts() as contexts,
         tempfile.TemporaryDirectory(prefix="multiarch-build-") as tmp,
     ):
         metadata = Path(tmp) / "metadata.json"
-        layout = Path(tmp) / "oci"
         if len(plans) == 1:
-            argv, text = command(first, contexts, metadata, layout), first.dockerfile_text
+            argv, text = command(first, contexts, metadata), first.dockerfile_text
         else:
             definition = Path(tmp) / "bake.json"
             targets = bake_targets(plans)
@@ -434,9 +431,6 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
             build()
         if runner.dry:
             return []
-        if first.client_push:
-            say(f"pushing the OCI layout to {', '.join(first.references)}")
-            layers.push_layout(layers.Layout(layout), first.references)
         written = json.loads(metadata.read_text()) if metadata.exists() else {}
     if len(plans) == 1:
         written = {"": written}
@@ -447,6 +441,44 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
         pushed = pushed_manifests(runner, p.reference) if p.output == "push" else []
         results.append(Result(p.reference, digest, pushed))
     return results
+
+
+def run_client_push(p: Plan, runner: Runner) -> Result | None:
+    """Build to OCI layouts and push them from here (Plan.client_push); None in a dry run.
+
+    buildx exports no OCI layout from a build spread over several nodes: on a farm, one
+    build per platform (each goes to the node that takes it), one index made of them."""
+    reason = (
+        "asked for (build.push_from)"
+        if p.settings.push_from == "client"
+        else f"builder {p.builder.name!r} cannot reach {p.settings.registry}, which is on this "
+        "machine and not on the builder's"
+    )
+    split = len(p.builder.nodes) > 1 and len(p.platforms) > 1
+    say(
+        f"the build comes back as an OCI layout and is pushed from here: {reason}"
+        + (
+            "; one build per platform, as buildx exports no layout from several nodes"
+            if split
+            else ""
+        )
+    )
+    groups = [[one] for one in p.platforms] if split else [p.platforms]
+    with p.layout.contexts() as contexts, tempfile.TemporaryDirectory(prefix="multiarch-") as tmp:
+        layouts = [Path(tmp) / f"oci-{i}" for i in range(len(groups))]
+        for group, layout in zip(groups, layouts, strict=True):
+            argv = command(dataclasses.replace(p, platforms=group), contexts, None, layout)
+            runner.run(
+                argv,
+                input=p.dockerfile_text,
+                hint="the build's own output above says why",
+                explain=p.go.explain,
+            )
+        if runner.dry:
+            return None
+        say(f"pushing {len(layouts)} OCI layout(s) to {', '.join(p.references)}")
+        digest = layers.push_layouts([layers.Layout(d) for d in layouts], p.references)
+    return Result(p.reference, digest, pushed_manifests(runner, p.reference))
 
 
 def tag_race(p: Plan, failure: UserError) -> bool:

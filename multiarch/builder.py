@@ -40,11 +40,17 @@ class Node:
     platforms: tuple[str, ...] = ()
     buildkit: str = ""  # BuildKit's version
     error: str = ""
+    driver: str = ""  # the builder's
 
     @property
     def answers(self) -> bool:
-        """Running, or a container or pod that the first build starts."""
-        return not self.error and self.status in ("running", "inactive", "stopped")
+        """Running, or a container or pod that the first build starts; a remote node that
+        buildx cannot reach it calls "inactive"."""
+        if self.error or not self.status:
+            return False
+        return self.status == "running" or (
+            self.status in ("inactive", "stopped") and self.driver != "remote"
+        )
 
     def fix(self, builder: str) -> str:
         """What to do about a node that does not answer."""
@@ -140,6 +146,7 @@ def parse_nodes(text: str) -> list[Node]:
         block.append(line)
     if block:
         blocks.append(block)
+    driver = header(text).get("Driver", "")
     nodes = []
     for lines in blocks:
         fields = _fields(lines)
@@ -153,6 +160,7 @@ def parse_nodes(text: str) -> list[Node]:
                 platforms=tuple(p.strip().rstrip("*") for p in platforms.split(",") if p.strip()),
                 buildkit=fields.get("BuildKit version") or fields.get("Buildkit", ""),
                 error=fields.get("Error", ""),
+                driver=driver,
             )
         )
     return nodes

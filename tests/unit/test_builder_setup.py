@@ -142,10 +142,16 @@ Error:    Get "http://...": connection refused
 def test_nodes_as_buildx_inspect_lists_them():
     a, b = parse_nodes(INSPECT)
     assert a == Node("farm0", "unix:///run/h19-buildkit-a.sock", "running",
-                     ("linux/amd64", "linux/amd64/v2"), "v0.18.2")  # fmt: skip
+                     ("linux/amd64", "linux/amd64/v2"), "v0.18.2", driver="remote")  # fmt: skip
     assert (b.name, b.endpoint, b.status) == ("farm1", "tcp://arm1.example:1234", "")
     assert "connection refused" in b.error
     assert a.on_this_machine and not b.on_this_machine
+    assert a.answers and not b.answers
+
+
+def test_an_inactive_remote_node_is_down_an_inactive_container_starts_on_first_use():
+    assert not Node("n", "tcp://127.0.0.1:1", "inactive", driver="remote").answers
+    assert Node("n", "default", "inactive", driver="docker-container").answers
 
 
 @pytest.mark.parametrize(
