@@ -27,13 +27,22 @@ PLATFORMS = ["linux/amd64", "linux/arm64", "linux/arm/v7"]
 
 @pytest.fixture
 def classic_daemon(tmp_path):
-    """A dockerd with the classic image store: its own socket, data, exec root, pid file
-    and containerd namespace, no bridge; stopped and removed afterwards. Its socket."""
+    """A dockerd with the classic image store: its own socket, data, exec root, pid file,
+    containerd and bridge; stopped and removed afterwards. Its socket.
+
+    Never `--bridge none`: a dockerd started so deletes the interface docker0, which in
+    this network namespace is the main daemon's bridge (seen: every container of the main
+    daemon lost its network until docker0 was made again and their veths put back)."""
     need(os.geteuid() == 0, "root, to start a second dockerd")
     need(shutil.which("dockerd") is not None, "dockerd")
     present = sh("docker", "image", "inspect", BUILDKIT_IMAGE, check=False).returncode == 0
     need(present, f"the {BUILDKIT_IMAGE} image (scripts/provision.sh builds a stand-in)")
-    name = f"{PREFIX}docker-{uuid.uuid4().hex[:6]}"
+    tag = uuid.uuid4().hex[:6]
+    name = f"{PREFIX}docker-{tag}"
+    bridge = f"mabr{tag}"  # interface names have at most 15 characters
+    sh("ip", "link", "add", bridge, "type", "bridge")
+    sh("ip", "addr", "add", f"10.{int(tag[:2], 16)}.{int(tag[2:4], 16)}.1/24", "dev", bridge)
+    sh("ip", "link", "set", bridge, "up")
     data, execroot = Path(f"/var/lib/{name}"), Path(f"/run/{name}-x")
     sock, pidfile = f"/run/{name}.sock", f"/run/{name}.pid"
     config = tmp_path / "daemon.json"
@@ -42,7 +51,7 @@ def classic_daemon(tmp_path):
     proc = subprocess.Popen(
         ["dockerd", "--config-file", str(config), "-H", f"unix://{sock}",
          "--data-root", str(data), "--exec-root", str(execroot), "--pidfile", pidfile,
-         "--bridge", "none", "--iptables=false", "--ip6tables=false"],
+         "--bridge", bridge, "--iptables=false", "--ip6tables=false"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     host = {**os.environ, "DOCKER_HOST": f"unix://{sock}"}
@@ -72,6 +81,7 @@ def classic_daemon(tmp_path):
         shutil.rmtree(execroot, ignore_errors=True)
         for leftover in (sock, pidfile):
             Path(leftover).unlink(missing_ok=True)
+        sh("ip", "link", "delete", bridge, check=False)
 
 
 def test_the_container_builder_builds_and_pushes_on_a_classic_store(
