@@ -5,6 +5,8 @@ from Docker's image store, and no public registry is reachable in CI."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 from multiarch.build_step import from_images
@@ -41,3 +43,12 @@ def remove_builders(env: dict) -> None:
     listed = sh("docker", "buildx", "ls", "--format", "{{.Name}}", check=False, env=full)
     for builder in set(listed.stdout.split()) - {"default"}:
         sh("docker", "buildx", "rm", builder, check=False, env=full)
+
+
+def remove_tree(root: Path) -> None:
+    """Remove a daemon's directory, unmounting first what it left mounted there (a
+    dockerd's netns/default, BuildKit's snapshots)."""
+    mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
+    for point in sorted((m for m in mounts if m.startswith(f"{root}/")), reverse=True):
+        subprocess.run(["umount", point], capture_output=True)
+    shutil.rmtree(root, ignore_errors=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from multiarch.registry_api import RegistryAPI
-from tests.buildkit import PREFIX, mirror, remove_builders
+from tests.buildkit import PREFIX, mirror, remove_builders, remove_tree
 from tests.helpers import invoke, need, sh
 
 pytestmark = [pytest.mark.integration, pytest.mark.root]
@@ -77,8 +77,8 @@ def classic_daemon(tmp_path):
             proc.kill()
             proc.wait()
         log.close()
-        shutil.rmtree(data, ignore_errors=True)
-        shutil.rmtree(execroot, ignore_errors=True)
+        remove_tree(data)
+        remove_tree(execroot)
         for leftover in (sock, pidfile):
             Path(leftover).unlink(missing_ok=True)
         sh("ip", "link", "delete", bridge, check=False)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from multiarch.registry_api import RegistryAPI
-from tests.buildkit import PREFIX, mirror, remove_builders
+from tests.buildkit import PREFIX, mirror, remove_builders, remove_tree
 from tests.helpers import assert_one_line_error, free_port, invoke, need, sh, table_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.root]
@@ -86,8 +86,7 @@ class Node:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
-        subprocess.run(["umount", "-R", str(self.root)], capture_output=True)
-        shutil.rmtree(self.root, ignore_errors=True)
+        remove_tree(self.root)
         Path(self.socket.removeprefix("unix://")).unlink(missing_ok=True)
 
 
