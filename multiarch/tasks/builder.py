@@ -46,10 +46,11 @@ def create(c, name=None, driver=None, nodes=None, config=None, bootstrap=True):
     try:
         for argv in commands:
             run.run(argv, hint="buildx's message above says why")
-        if bootstrap:
+        if bootstrap is not False:  # None: neither flag given
             run.run(
                 ["docker", "buildx", "inspect", "--bootstrap", setup.name],
-                hint=f"`invoke doctor --builder {setup.name}` shows each node's status",
+                hint="a node did not answer: start its buildkitd, check its endpoint and TLS "
+                "files; or --no-bootstrap to create the builder as it is",
             )
     except UserError:
         say(f"removing the half-made builder {setup.name!r}")
