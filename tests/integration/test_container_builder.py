@@ -1,6 +1,6 @@
 """The docker-container builder on a daemon with the classic image store, where it is what
 `invoke build` picks: a second dockerd of the test's own (no containerd snapshotter), the
-moby/buildkit stand-in loaded into it, a build of three platforms pushed to the test's
+moby/buildkit stand-in loaded into it, a build of two platforms pushed to the test's
 registry. Starting a dockerd needs root: marked `root`, run in .ci/run's root pass."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tests.helpers import invoke, need, sh
 pytestmark = [pytest.mark.integration, pytest.mark.root]
 
 BUILDKIT_IMAGE = "moby/buildkit:buildx-stable-1"  # what buildx's docker-container driver runs
-PLATFORMS = ["linux/amd64", "linux/arm64", "linux/arm/v7"]
+PLATFORMS = ["linux/amd64", "linux/arm64"]  # two: one native, one emulated (CI time)
 
 
 @pytest.fixture
@@ -33,7 +33,8 @@ def classic_daemon(tmp_path):
     Never `--bridge none`: a dockerd started so deletes the interface docker0, which in
     this network namespace is the main daemon's bridge (seen: every container of the main
     daemon lost its network until docker0 was made again and their veths put back)."""
-    need(os.geteuid() == 0, "root, to start a second dockerd")
+    if os.geteuid() != 0:  # .ci/run's root pass runs it; the non-root pass skips it
+        pytest.skip("needs root to start a dockerd: .ci/run runs it as root")
     need(shutil.which("dockerd") is not None, "dockerd")
     present = sh("docker", "image", "inspect", BUILDKIT_IMAGE, check=False).returncode == 0
     need(present, f"the {BUILDKIT_IMAGE} image (scripts/provision.sh builds a stand-in)")
@@ -96,7 +97,7 @@ def test_the_container_builder_builds_and_pushes_on_a_classic_store(
         "INVOKE_BUILDER_CONFIG": str(toml),  # the mirror, for the builder invoke build makes
     }
     try:
-        built = invoke("build", "--tag", "classic", env=env)
+        built = invoke("build", "--tag", "classic", "--platforms", ",".join(PLATFORMS), env=env)
         assert built.returncode == 0, built.stderr
         assert "using the docker-container builder 'multiarch'" in built.stderr
         assert "network=host" in built.stderr

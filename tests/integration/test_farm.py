@@ -36,7 +36,8 @@ DU_SUMMARY = ("ID", "Reclaimable", "Total", "Shared", "Private")
 def bed(module_registry, tmp_path_factory):
     """The registry, with the base images as docker.io's mirror; a buildkitd.toml saying
     so; a DOCKER_CONFIG of its own for the builders; the invoke environment."""
-    need(os.geteuid() == 0, "root, to start buildkitd")
+    if os.geteuid() != 0:  # .ci/run's root pass runs it; the non-root pass skips it
+        pytest.skip("needs root to start buildkitd: .ci/run runs it as root")
     for tool in ("buildkitd", "buildctl", "runc"):
         need(shutil.which(tool) is not None, f"{tool} (scripts/provision.sh installs it)")
     home = tmp_path_factory.mktemp("farm")
