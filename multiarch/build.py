@@ -11,6 +11,7 @@ round of the fixed costs (see the README's figures).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import tempfile
@@ -20,9 +21,10 @@ from pathlib import Path
 
 from . import builder as builders
 from . import dockerfile as dockerfiles
-from . import goenv, platforms, reference, workspace
+from . import goenv, layers, platforms, reference, workspace
 from . import mains as main_packages
 from .builder import Builder
+from .builder_setup import BuilderSettings
 from .command import NETWORK_TIMEOUT, Runner, say
 from .config import default
 from .errors import UserError
@@ -74,7 +76,13 @@ class BuildSettings:
     # a buildx --output spec (type=local,dest=dist, type=oci,dest=x.tar) instead of
     # push or load
     output: str = ""
+    # auto: a registry cache for builders other than the local daemon; off; a reference
+    cache_registry: str = _build("cache_registry")
+    # auto: the builder pushes unless it cannot reach the registry; builder; client
+    push_from: str = _build("push_from")
     go: GoSettings = field(default_factory=GoSettings)  # where modules come from
+    # builder.*: the docker-container builder made when the daemon needs one gets its config
+    builders: BuilderSettings = field(default_factory=BuilderSettings)
     # more KEY=VALUE build arguments (invoke test: the Go image and the packages)
     build_args: tuple[str, ...] = ()
 
@@ -109,6 +117,32 @@ class Plan:
             return "output"
         return "load" if s.load else "push" if s.push else "cache"
 
+    @property
+    def client_push(self) -> bool:
+        """Whether the build comes back as an OCI layout and is pushed from here: asked
+        for, or the builder cannot reach the registry (one on this machine, seen from a
+        node on another)."""
+        if self.output != "push" or self.settings.push_from == "builder":
+            return False
+        if self.settings.push_from == "client":
+            return True
+        return is_loopback(self.settings.registry) and not self.builder.reaches_loopback
+
+    @property
+    def cache_ref(self) -> str:
+        """The registry cache the build reads and writes, "" for none: the local daemon
+        keeps its own; a builder that cannot reach the registry cannot use one there; by
+        default only a push has one (the registry is known to run)."""
+        s = self.settings
+        if s.cache_registry == "off" or self.builder.local_daemon or self.client_push:
+            return ""
+        if s.cache_registry != "auto":
+            return s.cache_registry
+        if self.output != "push":
+            return ""
+        host, repo, _ = split_reference(self.reference)
+        return f"{host}/{repo}:buildcache"
+
 
 def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
     """Check everything a build needs and decide how it runs, one plan per main package;
@@ -142,7 +176,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
             "push to a registry on this machine, set GOWORK=off, or pass --allow-workspace",
         )
     # git and the daemon are asked side by side: both are on every build's path
-    chosen = builders.Pending(runner, s.builder)
+    chosen = builders.Pending(runner, s.builder, s.builders)
     with ThreadPoolExecutor(2) as pool:
         described = pool.submit(describe, context)
         labelled = pool.submit(provenance_labels, layout)
@@ -201,6 +235,12 @@ def check(settings: BuildSettings) -> None:
     for tag in s.tag.split(",") if s.tag else []:
         reference.check_tag(tag.strip(), "tag (--tag, build.tag)")
     attestation_flags(s, s.registry)
+    if s.push_from not in ("auto", "builder", "client"):
+        raise UserError(f"unknown push_from setting {s.push_from!r}", "use auto, builder or client")
+    if s.cache_registry not in ("auto", "off"):
+        reference.check_registry(
+            s.cache_registry.split("/", 1)[0], "cache registry (build.cache_registry)"
+        )
 
 
 def image_name(settings: BuildSettings) -> str:
@@ -262,8 +302,23 @@ def build_args(p: Plan) -> dict[str, str]:
     return args
 
 
-def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> list[str]:
-    """The `docker buildx build` command line for a plan."""
+def cache(p: Plan) -> dict[str, str]:
+    """cache-from and cache-to of the registry cache, if the build uses one ({} if not):
+    a second farm node, or a fresh CI runner, starts warm from it."""
+    ref = p.cache_ref
+    if not ref:
+        return {}
+    return {
+        "cache-from": f"type=registry,ref={ref}",
+        "cache-to": f"type=registry,ref={ref},mode=max,oci-mediatypes=true",
+    }
+
+
+def command(
+    p: Plan, contexts: dict[str, Path], metadata_file: Path | None, layout: Path | None = None
+) -> list[str]:
+    """The `docker buildx build` command line for a plan; `layout`: where an OCI layout
+    goes that is pushed from here (Plan.client_push)."""
     s = p.settings
     args = ["docker", "buildx", "build", *p.builder.flags()]
     args += ["--platform", platforms.join(p.platforms), "--target", s.target]
@@ -278,17 +333,22 @@ def command(p: Plan, contexts: dict[str, Path], metadata_file: Path | None) -> l
     args += attestation_flags(s, s.registry)
     if s.no_cache:
         args.append("--no-cache")
+    for key, spec in cache(p).items():
+        args += [f"--{key}", spec]
     for ref in p.references:
         args += ["-t", ref]
-    args += {
-        # OCI media types, as the OCI archive of `invoke release` and `invoke verify` has
-        # them: otherwise the docker driver pushes Docker's, and the same image gets
-        # other manifest digests in the registry than in the archive
-        "push": ["--output", PUSH_OUTPUT],
-        "load": ["--load"],
-        "cache": [],
-        "output": ["--output", s.output],
-    }[p.output]
+    if p.client_push:
+        args += ["--output", f"type=oci,dest={layout},tar=false"]
+    else:
+        args += {
+            # OCI media types, as the OCI archive of `invoke release` and `invoke verify` has
+            # them: otherwise the docker driver pushes Docker's, and the same image gets
+            # other manifest digests in the registry than in the archive
+            "push": ["--output", PUSH_OUTPUT],
+            "load": ["--load"],
+            "cache": [],
+            "output": ["--output", s.output],
+        }[p.output]
     if metadata_file is not None:
         args += ["--metadata-file", str(metadata_file)]
     args.append(str(s.context))
@@ -325,10 +385,16 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
             f"network {first.go.network} (go.network)"
         )
         return [result for p in plans for result in run([p], runner)]
+    if len(plans) > 1 and first.client_push:
+        say("one build per main package: each comes back as an OCI layout to push from here")
+        return [result for p in plans for result in run([p], runner)]
     if first.layout.stage_lines():
         say("[dim]the workspace stage gets:[/]")
         for line in first.layout.stage_lines():
             say(f"[dim]  {line}[/]")
+    if first.client_push:
+        pushed = run_client_push(first, runner)
+        return [pushed] if pushed else []
     with (
         first.layout.contexts() as contexts,
         tempfile.TemporaryDirectory(prefix="multiarch-build-") as tmp,
@@ -377,6 +443,44 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
     return results
 
 
+def run_client_push(p: Plan, runner: Runner) -> Result | None:
+    """Build to OCI layouts and push them from here (Plan.client_push); None in a dry run.
+
+    buildx exports no OCI layout from a build spread over several nodes: on a farm, one
+    build per platform (each goes to the node that takes it), one index made of them."""
+    reason = (
+        "asked for (build.push_from)"
+        if p.settings.push_from == "client"
+        else f"builder {p.builder.name!r} cannot reach {p.settings.registry}, which is on this "
+        "machine and not on the builder's"
+    )
+    split = len(p.builder.nodes) > 1 and len(p.platforms) > 1
+    say(
+        f"the build comes back as an OCI layout and is pushed from here: {reason}"
+        + (
+            "; one build per platform, as buildx exports no layout from several nodes"
+            if split
+            else ""
+        )
+    )
+    groups = [[one] for one in p.platforms] if split else [p.platforms]
+    with p.layout.contexts() as contexts, tempfile.TemporaryDirectory(prefix="multiarch-") as tmp:
+        layouts = [Path(tmp) / f"oci-{i}" for i in range(len(groups))]
+        for group, layout in zip(groups, layouts, strict=True):
+            argv = command(dataclasses.replace(p, platforms=group), contexts, None, layout)
+            runner.run(
+                argv,
+                input=p.dockerfile_text,
+                hint="the build's own output above says why",
+                explain=p.go.explain,
+            )
+        if runner.dry:
+            return None
+        say(f"pushing {len(layouts)} OCI layout(s) to {', '.join(p.references)}")
+        digest = layers.push_layouts([layers.Layout(d) for d in layouts], p.references)
+    return Result(p.reference, digest, pushed_manifests(runner, p.reference))
+
+
 def tag_race(p: Plan, failure: UserError) -> bool:
     """Whether a push failed on registry 2.8's race: a HEAD of a tag that another push of
     the same build is writing answers 500 (seen with several tags, and with attestations).
@@ -423,6 +527,7 @@ def bake_definition(targets: dict[str, Plan], contexts: dict[str, Path]) -> dict
                 "output": [s.output],
             }[p.output],
         }
+        target.update({key: [spec] for key, spec in cache(p).items()})
         secrets = p.go.secrets()
         if secrets:
             target["secret"] = [f"id={key},src={path}" for key, path in secrets.items()]

@@ -45,6 +45,27 @@ DEFAULTS: dict[str, dict[str, object]] = {
         "dockerfile": "",  # default: the module's Dockerfile, else multiarch's own
         "target": "image",
         "context": "",  # default: the directory of tasks.py
+        # a BuildKit cache in the registry (--cache-to/--cache-from type=registry) for builds
+        # on any builder but the local daemon's: auto (REGISTRY/IMAGE:buildcache), off, or a
+        # reference
+        "cache_registry": "auto",
+        # who pushes: auto (the builder, unless it cannot reach the registry: a registry on
+        # this machine seen from a remote node), builder, or client (an OCI layout comes back
+        # and is pushed from here)
+        "push_from": "auto",
+    },
+    # the builder `invoke builder.create` makes (see multiarch/builder_setup.py)
+    "builder": {
+        "name": "",
+        "driver": "docker-container",  # docker-container, remote or kubernetes
+        "nodes": "",  # whitespace-separated ENDPOINT=PLATFORMS, ENDPOINT or PLATFORMS
+        "network": "host",  # docker-container: reaches a registry on localhost
+        "config": "",  # a buildkitd.toml for each node (registry mirrors); not for remote
+        "cacert": "",  # remote over tcp:// (mTLS): the CA's certificate
+        "cert": "",  # the client's certificate
+        "key": "",  # the client's key
+        "servername": "",  # the name the server's certificate is for
+        "driver_opts": "",  # more, whitespace-separated KEY=VALUE (kubernetes: namespace=ci)
     },
     # where Go modules come from ("" means: as the host has it; see multiarch/goenv.py)
     "go": {

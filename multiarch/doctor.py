@@ -50,6 +50,7 @@ class Setup:
     checkout: Path
     binfmt_root: Path = binfmt.ROOT
     go: goenv.GoSettings = goenv.GoSettings()
+    builder: str = ""  # a named builder: its nodes instead of the default builder
 
 
 def run(setup: Setup, runner: Runner) -> list[Check]:
@@ -57,7 +58,9 @@ def run(setup: Setup, runner: Runner) -> list[Check]:
     daemon = daemon_check(runner)
     tools = buildx_check(runner)
     checks = [daemon, tools]
-    if daemon.ok and tools.ok:
+    if tools.ok and setup.builder:
+        checks += node_checks(setup.builder, runner)
+    elif daemon.ok and tools.ok:
         checks.append(builder_check(runner))
     else:
         checks.append(_not_checked("builder", "the Docker daemon and buildx"))
@@ -119,6 +122,27 @@ def builder_check(runner: Runner) -> Check:
         f"and there is no docker-container builder {name!r}",
         f"{builders.CONTAINERD_FIX}; or let invoke build create {name!r} (pulls moby/buildkit)",
     )
+
+
+def node_checks(name: str, runner: Runner) -> list[Check]:
+    """One check per node of a named builder: endpoint, status, BuildKit, platforms; a node
+    that does not answer with what to do."""
+    try:
+        nodes = builders.nodes(runner, name)
+    except UserError as e:
+        return [Check(f"builder {name}", False, e.message, e.hint or "")]
+    return [node_check(name, node) for node in nodes]
+
+
+def node_check(builder: str, node: builders.Node) -> Check:
+    check = f"node {node.name}"
+    if not node.answers:
+        problem = node.down(builder)
+        return Check(check, False, problem.message, problem.hint or "")
+    if node.status != "running":  # a container or pod not started yet: the first build does
+        return Check(check, True, f"{node.endpoint}: {node.status} (starts on first use)")
+    platforms = ", ".join(node.platforms)
+    return Check(check, True, f"{node.endpoint}: running, BuildKit {node.buildkit}, {platforms}")
 
 
 def platform_check(target: Platform, host: emulation.DaemonHost, root: Path) -> Check:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import UserError
-from .registry_api import INDEX_TYPES, RegistryAPI, platform_of
+from .registry_api import INDEX_TYPES, RegistryAPI, platform_of, split_reference
+from .registry_api import digest as digest_of
 
 Blobs = Callable[[str], bytes]  # digest -> the blob's bytes
 
@@ -175,3 +176,48 @@ class Remote:
 def config(source: Layout | Remote, manifest: dict) -> dict:
     """The image configuration a platform's manifest names."""
     return json.loads(source.blob(manifest["config"]["digest"]))
+
+
+def push_layouts(layouts: list[Layout], references: list[str]) -> str:
+    """Push the image of an OCI layout, or one index of the single-platform images of
+    several, to a registry under every reference (tags of one repository): blobs, then
+    each platform's manifest, then the index. Its digest."""
+    host, repo, _ = split_reference(references[0])
+    api = RegistryAPI(host)
+    tops = [json.loads((one.root / "index.json").read_text())["manifests"][0] for one in layouts]
+    for one, top in zip(layouts, tops, strict=True):
+        _push_tree(api, repo, one, top)
+    if len(layouts) == 1:
+        media_type, document = tops[0]["mediaType"], layouts[0].blob(tops[0]["digest"])
+    else:
+        media_type = INDEX_TYPES[0]
+        entries = [e for one, top in zip(layouts, tops, strict=True) for e in _entries(one, top)]
+        index = {"schemaVersion": 2, "mediaType": media_type, "manifests": entries}
+        document = json.dumps(index, separators=(",", ":")).encode()
+    for ref in references:
+        api.put_manifest(repo, split_reference(ref)[2], document, media_type)
+    return digest_of(document)
+
+
+def _entries(layout: Layout, top: dict) -> list[dict]:
+    """What an index of several layouts lists for one: its own index's entries (with
+    attestations), or its one manifest with the platform its configuration names."""
+    if top["mediaType"] in INDEX_TYPES:
+        return json.loads(layout.blob(top["digest"]))["manifests"]
+    image = config(layout, layout.manifest(top["digest"]))
+    platform = {"os": image["os"], "architecture": image["architecture"]}
+    if image.get("variant"):
+        platform["variant"] = image["variant"]
+    return [{**{k: top[k] for k in ("mediaType", "digest", "size")}, "platform": platform}]
+
+
+def _push_tree(api: RegistryAPI, repo: str, layout: Layout, entry: dict) -> None:
+    document = layout.blob(entry["digest"])
+    if entry["mediaType"] in INDEX_TYPES:
+        for child in json.loads(document)["manifests"]:
+            _push_tree(api, repo, layout, child)
+    else:
+        manifest = json.loads(document)
+        for blob in [manifest["config"], *manifest.get("layers", [])]:
+            api.put_blob(repo, blob["digest"], layout.blob(blob["digest"]))
+    api.put_manifest(repo, entry["digest"], document, entry["mediaType"])

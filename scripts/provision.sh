@@ -170,6 +170,48 @@ while read -r version; do
   fi
 done < "$here/standins/golang/versions"
 
+# --- BuildKit -------------------------------------------------------------------
+# buildkitd and buildctl for remote builders and build farms (invoke builder), and the
+# moby/buildkit image buildx's docker-container driver runs, made from them where it
+# cannot be pulled. From v0.19.0 on, buildkit's go.mod has an `exclude` block, which
+# `go install` refuses: v0.18.2 is the newest it installs.
+step "BuildKit (buildkitd, buildctl) and the moby/buildkit stand-in"
+buildkit_version=v0.18.2
+buildkit_image=moby/buildkit:buildx-stable-1  # buildx's default for docker-container
+buildkit_bin=/usr/local/bin
+install_buildkit() {
+  local cmd
+  command -v go >/dev/null || die "no go on PATH: buildkitd is installed with go install"
+  for cmd in buildkitd buildctl; do
+    if "$buildkit_bin/$cmd" --version 2>/dev/null | grep -q " $buildkit_version "; then
+      echo "$cmd $buildkit_version: present"
+      continue
+    fi
+    # static (no cgo), so the stand-in image needs no libc for them; the version stamped
+    # as buildkit's release builds do, so `buildx inspect` and doctor show it
+    run env GOBIN="$buildkit_bin" CGO_ENABLED=0 go install \
+      -ldflags "-X github.com/moby/buildkit/version.Version=$buildkit_version" \
+      "github.com/moby/buildkit/cmd/$cmd@$buildkit_version"
+  done
+}
+
+build_buildkit_standin() {
+  new_scratch_dir
+  mkdir -p "$ctx/root/usr/bin" "$ctx/root/usr/sbin" "$ctx/root/bin" "$ctx/root/etc/ssl/certs"
+  cp "$buildkit_bin/buildkitd" "$buildkit_bin/buildctl" "$ctx/root/usr/bin/"
+  cp "$(command -v runc)" "$ctx/root/usr/sbin/runc"
+  # runc links libseccomp and libc: ldd names exactly what to copy, at the paths it names
+  ldd "$(command -v runc)" | grep -o '/[^ ]*' | xargs -I{} cp -L --parents {} "$ctx/root/"
+  cp /bin/busybox "$ctx/root/bin/busybox"
+  cp /etc/ssl/certs/ca-certificates.crt "$ctx/root/etc/ssl/certs/"
+  run docker build -q -t "$1" --build-arg "BUILDKIT_VERSION=$buildkit_version" \
+    -f "$here/standins/buildkit/Dockerfile" "$ctx"
+}
+
+[ -x /usr/sbin/runc ] || apt_install runc
+install_buildkit
+ensure_image "$buildkit_image" build_buildkit_standin
+
 # --- Python -------------------------------------------------------------------
 step "Python environment (.venv)"
 # pip, not python: a venv that failed half-way (no ensurepip) has python but no pip

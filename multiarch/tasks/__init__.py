@@ -22,7 +22,7 @@ from invoke.exceptions import Exit
 
 from ..config import DEFAULTS, check_files
 from ..errors import UserError
-from . import manifest, registry
+from . import builder, manifest, registry
 from .build import build
 from .dev import dev
 from .dockerfile import write as dockerfile
@@ -48,6 +48,7 @@ def namespace(root: Path | None = None) -> Collection:
         raise Exit(f"error: {e}", code=1) from None
     ns = Collection()
     ns.add_collection(registry.collection)
+    ns.add_collection(builder.collection)
     ns.add_task(build)
     ns.add_task(dev)
     ns.add_task(dockerfile)

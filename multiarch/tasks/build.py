@@ -9,6 +9,7 @@ from rich.table import Table
 
 from .. import build as builds
 from .. import fast as fasts
+from ..builder_setup import BuilderSettings
 from ..command import results
 from ..config import default
 from ..goenv import GoSettings
@@ -46,7 +47,10 @@ def build_settings(c, cache: bool | None = None, **flags) -> builds.BuildSetting
     (None: not given); `cache` is the flag pair --cache/--no-cache."""
     no_cache = None if cache is None else not cache
     go = GoSettings(**options(c, "go"))
-    return builds.BuildSettings(**options(c, "build", no_cache=no_cache, **flags), go=go)
+    setup = BuilderSettings(**options(c, "builder"))
+    return builds.BuildSettings(
+        **options(c, "build", no_cache=no_cache, **flags), go=go, builders=setup
+    )
 
 
 @task(klass=Switches, help={**BUILD_HELP, "fast": FAST_HELP})

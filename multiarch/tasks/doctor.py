@@ -22,15 +22,17 @@ from .registry import local_registry
     help={
         "platforms": "platforms to check the daemon can run (default: build.platforms)",
         "json": "print one JSON document with the checks instead of the table",
+        "builder": "a buildx builder whose nodes to check: each one's endpoint, status, "
+        "platforms and BuildKit version (default build.builder)",
     }
 )
 @at_the_edge
-def doctor(c, platforms=None, json=False):
+def doctor(c, platforms=None, json=False, builder=None):
     """Check everything the workflow needs; a table with a fix for each problem.
 
-    The Docker daemon, buildx, the builder, qemu for each platform, the local registry,
-    the Go each module asks for and the golang image that builds it, the base images
-    and git. Exits non-zero if the default workflow cannot run.
+    The Docker daemon, buildx, the builder (each node of a named one), qemu for each
+    platform, the local registry, the Go each module asks for and the golang image that
+    builds it, the base images and git. Exits non-zero if the default workflow cannot run.
     """
     build = options(c, "build")
     context = Path(build["context"])
@@ -41,6 +43,7 @@ def doctor(c, platforms=None, json=False):
         checkout=context,
         binfmt_root=Path(options(c, "doctor")["binfmt_root"]),
         go=GoSettings(**options(c, "go")),
+        builder=builder or build["builder"],
     )
     checks = doctors.run(setup, runner(c))
     missing = [check.name for check in checks if check.required and not check.ok]

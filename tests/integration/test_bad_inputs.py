@@ -132,6 +132,15 @@ CASES: dict[str, Case] = {
     "manifest_tag_bad": Case(["manifest", "--tag", "a b"], ["not a valid tag"]),
     "manifest_build_platform": Case(["manifest.build", "--platforms", "nope"], ["nope"]),
     "doctor_not_utf8": Case(["doctor"], ["not UTF-8"], {"Dockerfile": BROKEN_DOCKERFILE}),
+    # builders: refused before any `docker buildx create`
+    "builder_remote_no_endpoint": Case(["builder.create", "--name", "farm", "--driver", "remote",
+                                        "--nodes", "linux/arm64"], ["no tcp:// or unix://"]),
+    "builder_tls_file_missing": Case(["builder.create", "--name", "farm"],
+                                     ["builder.cacert: no file"],
+                                     {"invoke.yaml": "builder:\n  driver: remote\n  nodes: "
+                                      "tcp://127.0.0.1:1\n  cacert: certs/ca.pem\n"}),
+    "build_push_from": Case(["build"], ["unknown push_from setting"],
+                            env={"INVOKE_BUILD_PUSH_FROM": "nobody"}),
     # the tools themselves
     "docker_not_executable": Case(["build", "--no-push"], ["docker cannot be run"],
                                   setup="docker_not_executable"),
