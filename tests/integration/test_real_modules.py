@@ -87,7 +87,7 @@ def test_a_go_line_newer_than_any_local_image(installed, reg, tmp_path):
 
 def test_a_workspace_whose_sibling_is_a_proxied_dependency(installed, reg, tmp_path):
     app = realmodules.workspace(tmp_path / "ws")
-    results, _ = smoke_and_test(installed, app, reg)  # the sibling's own tests too
+    results, _ = smoke_and_test(installed, app, reg)
     assert passed_platforms(results) == set(PLATFORMS)  # "sibling one" on each
     info = build_info(installed, app, reg, "linux/arm64", "app")
     assert ["dep", "github.com/google/uuid", "(devel)"] in info, info
