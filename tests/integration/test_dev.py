@@ -123,6 +123,27 @@ def test_dev_builds_each_save_and_survives_a_compile_error(registry_env, tmp_pat
     clean(registry_env, repo, tmp_path)
 
 
+def test_dev_smoke_proves_each_save_on_every_platform(registry_env, tmp_path):
+    repo = hellorld_repo(tmp_path / "hellorld")
+    images_before = set(sh("docker", "image", "ls", "-q", "--no-trunc").stdout.split())
+    dev = Dev(registry_env, repo, tmp_path, "--platforms", "linux/amd64,linux/arm64",
+              "--smoke", "--expect", "^hellorld, saved, .* on {platform}")  # fmt: skip
+    try:
+        # the image runs, but says what --expect does not want: not proven, still watching
+        line = dev.cycle()
+        assert re.search(r"\(start\): full .*, not proven: linux/amd64: .*still watching", line)
+        main = repo / "main.go"
+        main.write_text(main.read_text().replace("hellorld %s", "hellorld, saved, %s"))
+        line = dev.cycle()
+        assert re.search(r"main\.go: fast, .*, proven on 2 platforms \d+\.\d\d s after", line)
+    finally:
+        assert dev.stop() == 130
+    sh("docker", "image", "rm", f"{registry_env['host']}/hellorld:dev", check=False)
+    clean(registry_env, repo, tmp_path)
+    images_after = set(sh("docker", "image", "ls", "-q", "--no-trunc").stdout.split())
+    assert images_after <= images_before  # the images the proofs pulled are gone
+
+
 def test_dev_run_keeps_the_newest_server_running(registry_env, tmp_path):
     repo = go_repo(tmp_path / "server", {"go.mod": "module example.com/server\n\ngo 1.24\n",
                                          "main.go": SERVER})  # fmt: skip
