@@ -95,13 +95,17 @@ def behaviour(args: str = "", expect: str = "", exit: object = 0, http: str = ""
     try:
         argv = shlex.split(args or "")
     except ValueError as e:
-        raise UserError(f"--args (smoke.args) cannot be split into words: {e}") from None
+        raise UserError(
+            f"--args (smoke.args) cannot be split into words: {e}", "balance the quotes"
+        ) from None
     try:
         code = int(exit)
     except (TypeError, ValueError):
-        raise UserError(f"--exit (smoke.exit) must be a whole number, not {exit!r}") from None
+        raise UserError(
+            f"--exit (smoke.exit) must be a whole number, not {exit!r}", "give 0 to 255"
+        ) from None
     if not 0 <= code <= 255:
-        raise UserError(f"--exit (smoke.exit) must be 0 to 255, not {code}")
+        raise UserError(f"--exit (smoke.exit) must be 0 to 255, not {code}", "give 0 to 255")
     expect = expect or ""
     unknown = sorted({m[1] for m in PLACEHOLDER.finditer(expect)} - set(PLACEHOLDERS))
     if unknown:

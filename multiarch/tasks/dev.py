@@ -65,8 +65,8 @@ def dev(
     )
     settings = devs.DevSettings(**found)
     build = build_settings(c, platforms=platforms, main=main, image=image, tag=settings.tag)
+    prove = proof(c, args=args, expect=expect, exit=exit, http=http) if smoke else None
     say(f"watching {build.context}; Ctrl-C stops")
     registry = local_registry(c).settings
-    prove = proof(c, args=args, expect=expect, exit=exit, http=http) if smoke else None
     report = lambda x: say(devs.line(x))  # noqa: E731
     devs.loop(settings, build, runner(c), os.environ, registry, report, prove)
