@@ -262,8 +262,8 @@ def loop(
         return
     watcher = Watcher(plans[0].layout)
     try:
-        start = time.monotonic()
-        cycle, _ = _cycle(settings, runner, environ, ["(start)"], start, running, prove)
+        first = time.monotonic()
+        cycle, _ = _cycle(settings, runner, environ, ["(start)"], first, running, prove)
         report(cycle)
         quiet = Quiet()  # the commands were shown once; a cycle is one line from now on
         while True:
