@@ -222,6 +222,8 @@ def main() -> None:
                     },
                 )  # fmt: skip
         finally:
+            if rows:  # what was measured, even when a later scenario fails
+                print(render(rows, args.runs, load), file=sys.stderr)
             subprocess.run([sys.executable, "-m", "invoke", "-r", str(REPO), "clean"],
                            env=peers.env, capture_output=True)  # fmt: skip
     report = render(rows, args.runs, load)
