@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import builder as builders
+from . import compiler, goenv, layers, platforms, reference, workspace
 from . import dockerfile as dockerfiles
-from . import goenv, layers, platforms, reference, workspace
 from . import mains as main_packages
 from .builder import Builder
 from .builder_setup import BuilderSettings
@@ -411,12 +411,13 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
             definition.write_text(json.dumps(bake_definition(targets, contexts), indent=2))
             argv, text = bake_command(first, definition, metadata), None
 
+        def explain(lines: list[str]) -> UserError | None:
+            built = [str(t) for t in first.platforms]
+            return first.go.explain(lines) or compiler.explain(lines, built)
+
         def build() -> None:
             runner.run(
-                argv,
-                input=text,
-                hint="the build's own output above says why",
-                explain=first.go.explain,
+                argv, input=text, hint="the build's own output above says why", explain=explain
             )
 
         try:

@@ -13,9 +13,10 @@ machine: a node on another machine sees its own loopback, not ours.
 
 from __future__ import annotations
 
+import os
 import urllib.parse
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import builder_setup, docker
 from .builder_setup import BuilderSettings
@@ -107,6 +108,23 @@ class Builder:
 
     def flags(self) -> list[str]:
         return ["--builder", self.name] if self.name else []
+
+
+# Where the docker CLI looks for its plugins (after $DOCKER_CONFIG/cli-plugins).
+PLUGIN_DIRS = (
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
+)
+
+
+def buildx_installed(environ=os.environ) -> bool:
+    """Whether the buildx plugin is where the docker CLI finds it: a look at the file
+    instead of a run of `docker buildx version` on every build."""
+    config = Path(environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    dirs = [config / "cli-plugins", *map(Path, PLUGIN_DIRS)]
+    return any(os.access(d / "docker-buildx", os.X_OK) for d in dirs)
 
 
 def buildx_version(runner: Runner) -> str:
@@ -217,11 +235,9 @@ def choose(runner: Runner, name: str = "", setup: BuilderSettings | None = None)
     """The named builder; else the default one if it can push multi-platform images;
     else a docker-container builder with host networking, created if need be (with
     `setup`'s buildkitd.toml, builder.config, if one is set)."""
-    # both look-ups are on every build's path: run them side by side
-    with ThreadPoolExecutor(2) as pool:
-        found_buildx = pool.submit(buildx_version, runner)
-        daemon = docker.daemon(runner)
-        found_buildx.result()
+    if not buildx_installed():
+        buildx_version(runner)  # the CLI may know a place we do not; else the fix
+    daemon = docker.daemon(runner)
     if name:
         text = inspect_text(runner, name)
         if text is None:

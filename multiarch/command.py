@@ -34,8 +34,9 @@ results = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 STOP_GRACE = 10
 # How long a command that waits on the network (a pull, a registry look-up) may take.
 NETWORK_TIMEOUT = 300
-# How many of a command's last stderr lines are kept to explain its failure.
-TAIL = 80
+# How many of a command's last stderr lines are kept to explain its failure (a failed
+# build's compiler output, with plain progress, for several platforms).
+TAIL = 400
 _TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
 
 

@@ -14,6 +14,7 @@ the watcher and removes that container and the images it pulled.
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import shlex
 import subprocess
@@ -209,6 +210,9 @@ class Cycle:
     how: str  # "fast", or "full: why", or "failed: why"
     seconds: float
     reference: str = ""
+    # with --smoke: "proven on 3 platforms 1.52 s after the save", or what failed
+    proof: str = ""
+    proven: bool = True
 
 
 def line(cycle: Cycle) -> str:
@@ -219,10 +223,15 @@ def line(cycle: Cycle) -> str:
     clock = time.strftime("%H:%M:%S")
     if cycle.how.startswith("failed"):
         return f"{clock} {escape(shown)}: [red]{escape(cycle.how)}[/], still watching"
-    return (
+    pushed = (
         f"{clock} {escape(shown)}: {escape(cycle.how)}, in the registry "
         f"{cycle.seconds:.2f} s after the save: {escape(cycle.reference)}"
     )
+    if not cycle.proof:
+        return pushed
+    if not cycle.proven:
+        return f"{pushed}, [red]not proven: {escape(cycle.proof)}[/], still watching"
+    return f"{pushed}, {escape(cycle.proof)}"
 
 
 def loop(
@@ -232,8 +241,10 @@ def loop(
     environ,
     registry: RegistrySettings,
     report: Callable[[Cycle], None],
+    prove: Callable[[str, Runner], tuple[int, str]] | None = None,
 ) -> None:
-    """Build, then watch and build each change, until KeyboardInterrupt."""
+    """Build, then watch and build each change, until KeyboardInterrupt; with `prove`
+    (smoke.Proof), each pushed image is proven on its platforms too."""
     dev.check()
     plans = builds.plan(settings, runner, environ)
     running = None
@@ -251,12 +262,13 @@ def loop(
         return
     watcher = Watcher(plans[0].layout)
     try:
-        cycle, _ = _cycle(settings, runner, environ, ["(start)"], time.monotonic(), running)
+        first = time.monotonic()
+        cycle, _ = _cycle(settings, runner, environ, ["(start)"], first, running, prove)
         report(cycle)
         quiet = Quiet()  # the commands were shown once; a cycle is one line from now on
         while True:
             first, changed = watcher.changes.batch(dev.debounce)
-            cycle, layout = _cycle(settings, quiet, environ, changed, first, running)
+            cycle, layout = _cycle(settings, quiet, environ, changed, first, running, prove)
             report(cycle)
             if layout is not None and set(Watcher.dirs(layout)) != set(watcher.roots):
                 watcher.stop()  # go.work now uses other modules: watch those
@@ -267,8 +279,8 @@ def loop(
             running.close()
 
 
-def _cycle(settings, runner, environ, changed, first, running):
-    """One build: the cycle, and the layout it built (None when it failed)."""
+def _cycle(settings, runner, environ, changed, first, running, prove=None):
+    """One build (and proof): the cycle, and the layout it built (None when it failed)."""
     tell = say if not isinstance(runner, Quiet) else (lambda _: None)
     try:
         plans = builds.plan(settings, runner, environ)
@@ -284,7 +296,22 @@ def _cycle(settings, runner, environ, changed, first, running):
             running.replace(image)
     how = f"full ({why})" if why else "fast"
     host, repo, _ = split_reference(result.reference)
-    return Cycle(changed, how, seconds, f"{host}/{repo}@{result.digest}"), plans[0].layout
+    cycle = Cycle(changed, how, seconds, f"{host}/{repo}@{result.digest}")
+    if prove is not None:
+        cycle = dataclasses.replace(cycle, **_proof(prove, result, runner, first))
+    return cycle, plans[0].layout
+
+
+def _proof(prove, result: builds.Result, runner: Runner, first: float) -> dict:
+    """A cycle's proof: every platform of the pushed image proven and run."""
+    try:
+        count, failed = prove(result.reference, runner)
+    except UserError as e:
+        count, failed = 0, str(e)
+    if failed:
+        return {"proof": failed, "proven": False}
+    seconds = time.monotonic() - first
+    return {"proof": f"proven on {count} platforms {seconds:.2f} s after the save"}
 
 
 def _same_machine(platform: str, host: str) -> bool:

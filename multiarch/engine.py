@@ -62,6 +62,19 @@ def _call(path: str, method: str, url: str, body: dict | None = None) -> tuple[i
         connection.close()
 
 
+def get(url: str) -> dict | None:
+    """A JSON document of the API (`/info`) over the socket, where socket_path() allows;
+    None where the CLI must be asked (elsewhere, or the socket does not answer)."""
+    path = socket_path()
+    if path is None:
+        return None
+    try:
+        status, answer = _call(path, "GET", url)
+        return json.loads(answer) if status == 200 else None
+    except (OSError, ValueError):
+        return None
+
+
 def exec_(argv: list[str]) -> subprocess.CompletedProcess[str]:
     """Run a `docker exec [-u U] [-w W] [-e K=V]... CONTAINER CMD...` command line: over
     the API where socket_path() allows, else with the CLI; its output captured."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import build as builds
-from . import build_step, context_files, fast_image, files, toolchain
+from . import build_step, compiler, context_files, fast_image, files, toolchain
 from .build import Plan, Result, attestation_flags, build_args
 from .build_step import BuildStep, Unsupported
 from .command import Runner, say, warn
@@ -300,7 +300,7 @@ def run(fast: Fast, runner: Runner) -> Result | None:
                 created = args.get("CREATED", base.config.get("created", ""))
                 return fast_image.remake(api, repo, base, target, out, relabel, created, mtime)
 
-            made = dict(zip(map(str, p.platforms), pool.map(one, p.platforms), strict=True))
+            made = compiler.gather({str(t): pool.submit(one, t) for t in p.platforms})
             if images.result() != fast.record["base_images"]:
                 raise Changed("the base images changed since the last full build")
         tags = [split_reference(ref)[2] for ref in p.references]

@@ -95,13 +95,17 @@ def behaviour(args: str = "", expect: str = "", exit: object = 0, http: str = ""
     try:
         argv = shlex.split(args or "")
     except ValueError as e:
-        raise UserError(f"--args (smoke.args) cannot be split into words: {e}") from None
+        raise UserError(
+            f"--args (smoke.args) cannot be split into words: {e}", "balance the quotes"
+        ) from None
     try:
         code = int(exit)
     except (TypeError, ValueError):
-        raise UserError(f"--exit (smoke.exit) must be a whole number, not {exit!r}") from None
+        raise UserError(
+            f"--exit (smoke.exit) must be a whole number, not {exit!r}", "give 0 to 255"
+        ) from None
     if not 0 <= code <= 255:
-        raise UserError(f"--exit (smoke.exit) must be 0 to 255, not {code}")
+        raise UserError(f"--exit (smoke.exit) must be 0 to 255, not {code}", "give 0 to 255")
     expect = expect or ""
     unknown = sorted({m[1] for m in PLACEHOLDER.finditer(expect)} - set(PLACEHOLDERS))
     if unknown:
@@ -205,6 +209,7 @@ class Smoke:
         self.checks = checks or Behaviour()
         self.run_id = uuid.uuid4().hex[:8]  # in container names, to find them all
         self.daemon: DaemonHost | None = None
+        self.pulled: list[tuple[str, str]] = []  # (platform, digest) pulled by this test
 
     def entries(self) -> list[tuple[str, str]]:
         """(platform, digest) of each image in the index; attestations left out."""
@@ -279,6 +284,7 @@ class Smoke:
                 capture=True,
                 timeout=NETWORK_TIMEOUT,
             )
+            self.pulled.append((str(target), digest))
         except UserError as e:
             raise _Failed(str(e)) from None
         named = values(target, expected)
@@ -422,6 +428,29 @@ class Smoke:
             "checks": self.checks.to_json(),
             "platforms": [o.to_json() for o in outcomes],
         }
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A just-pushed image proven on every platform of its index as `invoke smoke
+    --no-build` proves it (binary, then a run with the checks), for `invoke dev --smoke`
+    and `invoke build --smoke`; the images it pulled are removed afterwards."""
+
+    checks: Behaviour
+    timeout: float = DEFAULT_TIMEOUT
+    binfmt_root: Path = binfmt.ROOT
+
+    def __call__(self, ref: str, runner: Runner) -> tuple[int, str]:
+        """(platforms proven, "") or (0, each failed platform and what failed)."""
+        test = Smoke(ref, runner, None, self.timeout, self.binfmt_root, self.checks)
+        try:
+            outcomes = test.run()
+        finally:
+            pulled = [f"{test.host}/{test.repo}@{d}" for _, d in test.pulled]
+            if pulled:
+                subprocess.run(["docker", "image", "rm", *pulled], capture_output=True)
+        failed = [f"{o.platform}: {o.detail}" for o in outcomes if not o.ok]
+        return (0, "; ".join(failed)) if failed else (len(outcomes), "")
 
 
 def _capture(argv: list[str], timeout: float) -> tuple[int | None, bytes, bytes, str]:

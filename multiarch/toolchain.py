@@ -25,12 +25,10 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
 from . import build as builds
 from . import docker, emulation, engine
-from .command import Runner, console
-from .errors import UserError
+from .command import Runner
+from .compiler import CompileError
 from .platforms import Platform, parse_one
 
 if TYPE_CHECKING:
@@ -38,13 +36,6 @@ if TYPE_CHECKING:
 
 LABEL = "io.multiarch.fast"  # on the containers: the key of the image they build
 IMAGE = "multiarch-fast-toolchain"
-
-
-class CompileError(UserError):
-    """The go build step failed (the compiler's output is shown)."""
-
-    def __init__(self, platform: str):
-        super().__init__(f"go build failed for {platform}", "the compiler's output is above")
 
 
 class Toolchain:
@@ -161,8 +152,7 @@ class Toolchain:
                 self.ensure([target])
             result = engine.exec_(argv)
         if result.returncode != 0:
-            console.print(escape((result.stdout + result.stderr).strip()), style="red")
-            raise CompileError(str(target))
+            raise CompileError({str(target): result.stdout + result.stderr})
         return self.out(target)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from invoke import task
 from rich.table import Table
@@ -10,10 +11,12 @@ from rich.table import Table
 from .. import build as builds
 from .. import fast as fasts
 from ..builder_setup import BuilderSettings
-from ..command import results
+from ..command import results, say
 from ..config import default
+from ..errors import UserError
 from ..goenv import GoSettings
 from .edge import Switches, at_the_edge, options, runner
+from .proof import proof
 from .registry import local_registry
 
 # Help for the options that the build tasks (build, manifest.build, bin, release) share.
@@ -53,7 +56,13 @@ def build_settings(c, cache: bool | None = None, **flags) -> builds.BuildSetting
     )
 
 
-@task(klass=Switches, help={**BUILD_HELP, "fast": FAST_HELP})
+SMOKE_HELP = (
+    "prove each pushed image on every platform as `invoke smoke --no-build` does (its "
+    "binary, then a run, emulated where need be, with the smoke.* settings)"
+)
+
+
+@task(klass=Switches, help={**BUILD_HELP, "fast": FAST_HELP, "smoke": SMOKE_HELP})
 @at_the_edge
 def build(
     c,
@@ -69,6 +78,7 @@ def build(
     allow_workspace=False,
     attestations=None,
     fast=False,
+    smoke=False,
 ):
     """Build the module's main packages for several platforms and push an image index each.
 
@@ -94,10 +104,20 @@ def build(
         attestations=attestations,
     )
     run = runner(c)
+    prove = proof(c) if smoke else None
+    if prove is not None and not settings.push:
+        raise UserError("--smoke proves a pushed image", "leave out --no-push")
     plans = builds.plan(settings, run, os.environ)
     builds.ensure_registry(plans[0], local_registry(c).settings, run)
+    started = time.monotonic()
     for outcome in fasts.build(plans, run, fast):
         show(outcome.result)
+        if prove is not None and not run.dry:
+            count, failed = prove(outcome.result.reference, run)
+            if failed:
+                raise UserError(f"{outcome.result.reference} not proven: {failed}")
+            took = time.monotonic() - started
+            say(f"proven on {count} platforms {took:.2f} s after the build started")
 
 
 def show(result: builds.Result) -> None:

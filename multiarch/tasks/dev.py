@@ -11,6 +11,7 @@ from ..command import say
 from ..config import default
 from .build import BUILD_HELP, build_settings
 from .edge import Switches, at_the_edge, number, options, runner
+from .proof import proof
 from .registry import local_registry
 
 
@@ -26,6 +27,11 @@ from .registry import local_registry
         "run": "keep one container of this machine's platform running the newest image",
         "args": "arguments for that container, split as a shell would",
         "publish": "its ports, comma-separated: 8080 or HOST:CONTAINER (on 127.0.0.1)",
+        "smoke": "prove each pushed image on every platform as `invoke smoke` does (its "
+        "binary, then a run, emulated where need be, with --args and smoke.*)",
+        "expect": "with --smoke: regular expression the output (or HTTP body) must match",
+        "exit": "with --smoke: exit code a CLI must give (default 0)",
+        "http": "with --smoke: PORT[/PATH] to GET until it answers 2xx",
     },
 )
 @at_the_edge
@@ -39,6 +45,10 @@ def dev(
     run=False,
     args=None,
     publish=None,
+    smoke=False,
+    expect=None,
+    exit=None,
+    http=None,
 ):
     """Watch the module (and its workspace's modules); build and push each save.
 
@@ -46,7 +56,8 @@ def dev(
     fully, and pushed as <image>:dev; one line per cycle says what changed, fast or full
     and why, and how long after the save the index was in the registry. A failed build
     is reported and the loop keeps watching. Ctrl-C stops it, removing the container
-    --run started.
+    --run started. With --smoke each pushed image is also proven and run on every
+    platform, and the line ends with how long after the save that was, or what failed.
     """
     found = options(c, "dev", tag=tag, run=run, args=args, publish=publish)
     found["debounce"] = number(
@@ -54,6 +65,8 @@ def dev(
     )
     settings = devs.DevSettings(**found)
     build = build_settings(c, platforms=platforms, main=main, image=image, tag=settings.tag)
+    prove = proof(c, args=args, expect=expect, exit=exit, http=http) if smoke else None
     say(f"watching {build.context}; Ctrl-C stops")
     registry = local_registry(c).settings
-    devs.loop(settings, build, runner(c), os.environ, registry, lambda x: say(devs.line(x)))
+    report = lambda x: say(devs.line(x))  # noqa: E731
+    devs.loop(settings, build, runner(c), os.environ, registry, report, prove)

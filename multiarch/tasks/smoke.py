@@ -17,8 +17,9 @@ from ..errors import UserError
 from ..reference import check_reference
 from ..registry_api import split_reference
 from ..version import describe
+from . import proof as proving
 from .build import build as build_task
-from .edge import at_the_edge, number, options, print_json, runner
+from .edge import at_the_edge, options, print_json, runner
 
 
 @task(
@@ -66,15 +67,7 @@ def smoke(
     for ref in refs:  # a bad reference is refused before anything is built
         split_reference(check_reference(ref, "--image (smoke.image)"))
     wanted = platform_list.parse(settings["platforms"]) if settings["platforms"] else None
-    checks = smokes.behaviour(
-        settings["args"], settings["expect"], settings["exit"], settings["http"]
-    )
-    seconds = number(settings["timeout"], "--timeout (smoke.timeout)")
-    if not seconds > 0:
-        raise UserError(
-            f"--timeout (smoke.timeout) must be more than 0 seconds, not {seconds:g}",
-            "give the seconds each platform may run, such as 60",
-        )
+    behaviour, seconds = proving.checks(settings), proving.timeout(settings)
     expected = None
     if build:
         host, repo, tag = split_reference(refs[0])
@@ -89,14 +82,14 @@ def smoke(
             )
         rev = describe(Path(c.config.build.context), quiet=True)
         expected = smokes.Expected(rev.version, rev.commit, "this checkout")
-        if checks.needs_build:
+        if behaviour.needs_build:
             say(f"expecting version {rev.version}, commit {rev.commit}: what this checkout says")
-    elif checks.needs_build:
+    elif behaviour.needs_build:
         say("not built here: expecting the version and commit each image's labels name")
-    binfmt_root = Path(options(c, "doctor")["binfmt_root"])
+    where = proving.binfmt_root(c)
     documents, failed, passed, emulated = [], [], 0, 0
     for ref in refs:
-        test = smokes.Smoke(ref, runner(c), expected, seconds, binfmt_root, checks)
+        test = smokes.Smoke(ref, runner(c), expected, seconds, where, behaviour)
         outcomes = test.run(wanted)
         if json:
             documents.append(test.document(outcomes))

@@ -119,6 +119,10 @@ CASES: dict[str, Case] = {
     "dev_debounce_text": Case(["dev", "--debounce", "x"], ["--debounce", "must be a number"]),
     "dev_args_unbalanced": Case(["dev", "--args", '"unbalanced'],
                                 ["cannot split --args", "balance the quotes"]),
+    "dev_smoke_exit": Case(["dev", "--smoke", "--exit", "x"],
+                           ["--exit (smoke.exit) must be a whole number", "'x'"]),
+    "build_smoke_no_push": Case(["build", "--smoke", "--no-push"],
+                                ["--smoke proves a pushed image", "leave out --no-push"]),
     # bin, release, clean, manifest, doctor: where they write, what they read
     "bin_dist_root": Case(["bin", "--dist", "/"], ["refusing to write to /", "inside the module"]),
     "bin_dist_outside": Case(["bin", "--dist", "../outside"], ["inside the module"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -107,7 +108,11 @@ def test_dev_builds_each_save_and_survives_a_compile_error(registry_env, tmp_pat
             assert out.stdout.startswith("hellorld, saved, "), platform
 
         main.write_text(main.read_text() + "\nfunc broken() {\n")
-        assert "main.go: failed: go build failed" in dev.cycle()
+        # one line: every platform, the compiler's first error
+        failed = (
+            r"main\.go: failed: go build failed for linux/amd64, linux/arm64 and linux/arm/v7: "
+        )
+        assert re.search(failed + r"\./main\.go:\d+:\d+: syntax error", dev.cycle()), dev.said
         main.write_text(main.read_text().replace("\nfunc broken() {\n", ""))
         assert "main.go: fast, in the registry" in dev.cycle()
     finally:
@@ -116,6 +121,27 @@ def test_dev_builds_each_save_and_survives_a_compile_error(registry_env, tmp_pat
     assert not dev_containers()
     sh("docker", "image", "rm", f"{registry_env['host']}/hellorld:dev", check=False)
     clean(registry_env, repo, tmp_path)
+
+
+def test_dev_smoke_proves_each_save_on_every_platform(registry_env, tmp_path):
+    repo = hellorld_repo(tmp_path / "hellorld")
+    dev = Dev(registry_env, repo, tmp_path, "--platforms", "linux/amd64,linux/arm64",
+              "--smoke", "--expect", "^hellorld, saved, .* on {platform}")  # fmt: skip
+    try:
+        # the image runs, but says what --expect does not want: not proven, still watching
+        line = dev.cycle()
+        assert re.search(r"\(start\): full .*, not proven: linux/amd64: .*still watching", line)
+        main = repo / "main.go"
+        main.write_text(main.read_text().replace("hellorld %s", "hellorld, saved, %s"))
+        line = dev.cycle()
+        assert re.search(r"main\.go: fast, .*, proven on 2 platforms \d+\.\d\d s after", line)
+    finally:
+        assert dev.stop() == 130
+    sh("docker", "image", "rm", f"{registry_env['host']}/hellorld:dev", check=False)
+    clean(registry_env, repo, tmp_path)
+    # the images the proofs pulled are gone (other images come and go on a shared daemon)
+    listed = sh("docker", "image", "ls", "--digests", "--format", "{{.Repository}}").stdout
+    assert registry_env["host"] not in listed
 
 
 def test_dev_run_keeps_the_newest_server_running(registry_env, tmp_path):

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from multiarch import build, builder
+from multiarch import build, builder, engine
 from multiarch.builder import Builder, Node, parse_nodes
 from multiarch.builder_setup import BuilderSettings, NodeSpec, create_commands
 from multiarch.builder_setup import parse_nodes as parse_specs
@@ -229,14 +229,20 @@ class Farm(NoContainerdStore):
         return super().query(argv, check=check, hint=hint, timeout=timeout)
 
 
-def test_a_build_on_a_farm_with_a_node_down_stops_before_building():
+@pytest.fixture
+def fake_daemon(monkeypatch):
+    """The fake runner's daemon, not the one on this machine's socket."""
+    monkeypatch.setattr(engine, "get", lambda url: None)
+
+
+def test_a_build_on_a_farm_with_a_node_down_stops_before_building(fake_daemon):
     with pytest.raises(UserError) as e:
         builder.choose(Farm(), "farm")
     assert "node farm1 of builder farm (tcp://arm1.example:1234) does not answer" in str(e.value)
     assert "buildkitd --addr tcp://arm1.example:1234" in str(e.value)
 
 
-def test_the_container_builder_made_for_a_classic_store_gets_builder_config(tmp_path):
+def test_the_container_builder_made_for_a_classic_store_gets_builder_config(tmp_path, fake_daemon):
     toml = tmp_path / "buildkitd.toml"
     toml.write_text("")
     runner = NoContainerdStore()

@@ -165,3 +165,13 @@ def test_the_line_of_a_failed_cycle_says_it_still_watches():
     ), said
     # markup in a file name is shown as written
     assert r"\[b]" in line(Cycle(["[b].go"], "fast", 1, "r"))
+
+
+def test_the_line_of_a_proven_cycle_ends_with_the_proof():
+    ref = "localhost:5000/x@sha256:1"
+    proven = Cycle(["main.go"], "fast", 0.8, ref, "proven on 3 platforms 1.42 s after the save")
+    assert line(proven).endswith(f"{ref}, proven on 3 platforms 1.42 s after the save")
+    failed = Cycle(["main.go"], "fast", 0.8, ref, "linux/arm64: exit 2, expected 0", False)
+    assert line(failed).endswith(
+        r", [red]not proven: linux/arm64: exit 2, expected 0[/], still watching"
+    )

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from multiarch import doctor, emulation
+from multiarch import doctor, emulation, engine
 from multiarch.errors import UserError
 from multiarch.platforms import parse_one
 from tests.unit.test_binfmt import ENTRY
@@ -27,6 +27,12 @@ class FakeDocker:
         assert argv[:2] == ["docker", "info"]
         out = json.dumps(self.info) if self.info else ""
         return subprocess.CompletedProcess(argv, 0 if self.info else 1, out, self.stderr)
+
+
+@pytest.fixture(autouse=True)
+def no_socket(monkeypatch):
+    """The fake answers, not the daemon on this machine's socket."""
+    monkeypatch.setattr(engine, "get", lambda url: None)
 
 
 def info(arch="x86_64", name=None, system="Debian GNU/Linux 12 (bookworm)", os_type="linux"):

@@ -50,3 +50,11 @@ def test_the_attach_stream_splits_into_stdout_and_stderr():
     stream = frame(1, b"built\n") + frame(2, b"main.go:3: error\n") + frame(1, b"done\n")
     assert engine._demultiplex(stream) == ("built\ndone\n", "main.go:3: error\n")
     assert engine._demultiplex(b"") == ("", "")
+
+
+def test_a_document_over_a_socket_that_does_not_answer_is_none(tmp_path, monkeypatch):
+    sock = tmp_path / "docker.sock"
+    with unix_socket(sock):  # bound, never listening: refused, as a daemon that is gone
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{sock}")
+        monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+        assert engine.get("/info") is None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import build, builder, goenv
+from multiarch import build, builder, engine, goenv
 from multiarch.command import Runner
 from multiarch.errors import UserError
 from multiarch.goenv import GoEnv, GoSettings
@@ -225,7 +225,8 @@ class NoContainerdStore(Runner):
         self.ran.append(list(argv))
 
 
-def test_the_container_builder_is_created_able_to_grant_the_host_network():
+def test_the_container_builder_is_created_able_to_grant_the_host_network(monkeypatch):
+    monkeypatch.setattr(engine, "get", lambda url: None)  # the fake daemon answers
     runner = NoContainerdStore()
     chosen = builder.choose(runner)
     assert chosen.name == builder.CONTAINER_BUILDER

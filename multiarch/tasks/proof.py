@@ -1,0 +1,36 @@
+"""Smoke's settings as `invoke smoke`, `invoke dev --smoke` and `invoke build --smoke`
+read them: checked before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import smoke as smokes
+from ..errors import UserError
+from .edge import number, options
+
+
+def proof(c, **flags) -> smokes.Proof:
+    """What `--smoke` proves a pushed image with: smoke.*, the flags given over them."""
+    settings = options(c, "smoke", **flags)
+    return smokes.Proof(checks(settings), timeout(settings), binfmt_root(c))
+
+
+def checks(settings: dict) -> smokes.Behaviour:
+    return smokes.behaviour(
+        settings["args"], settings["expect"], settings["exit"], settings["http"]
+    )
+
+
+def timeout(settings: dict) -> float:
+    seconds = number(settings["timeout"], "--timeout (smoke.timeout)")
+    if not seconds > 0:
+        raise UserError(
+            f"--timeout (smoke.timeout) must be more than 0 seconds, not {seconds:g}",
+            "give the seconds each platform may run, such as 60",
+        )
+    return seconds
+
+
+def binfmt_root(c) -> Path:
+    return Path(options(c, "doctor")["binfmt_root"])
