@@ -1,0 +1,171 @@
+"""SLSA v1 provenance of a release, made from its build plan.
+
+BuildKit 0.13 (Docker Engine 26) writes only SLSA v0.2 provenance (`--provenance
+version=v1` is ignored there), and a local registry gets none (attestations=auto), so the
+statement is written here from what the plan says was built, one per platform, and goes
+into that platform's attestation manifest beside its SBOM (attestations.py). The platform
+manifests are not touched: their digests stay what the build made.
+
+What it names (https://slsa.dev/spec/v1.0/provenance):
+
+- buildDefinition.buildType: BUILD_TYPE, this build (README, "SLSA provenance");
+- externalParameters: the source (its public URL, without credentials), the tag released,
+  the commit, the platforms, the Dockerfile (its path in the module, or "default"), the
+  target, the main package and the build args, those that may hold a secret left out and
+  any user or token taken out of a URL;
+- resolvedDependencies: the git source (digest `gitCommit`) and the base images of the
+  Dockerfile, with their digest where the local daemon builds and has them;
+- runDetails.builder: multiarch and its version, the buildx builder and its driver;
+  metadata: an invocation id, and when the release started and finished.
+
+A netrc or CA reaches the build as a BuildKit secret (goenv.py), never as a build arg,
+so it has no place here at all.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+import uuid
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+from .build import Plan, build_args
+from .command import Runner
+from .platforms import Platform
+
+PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
+STATEMENT = "https://in-toto.io/Statement/v1"
+HOME = "https://github.com/multiarch/hellorld"
+BUILD_TYPE = f"{HOME}/blob/main/README.md#slsa-provenance"
+# build args whose name says they may carry a secret: never written down
+SECRET_NAME = re.compile(r"PASS|TOKEN|SECRET|NETRC|AUTH|CRED|KEY|COOKIE", re.I)
+_ARG = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s,|]*@")
+
+
+@dataclass(frozen=True)
+class Run:
+    """When the release ran, and through which buildx."""
+
+    started: str  # RFC 3339
+    finished: str
+    buildx: str  # `docker buildx version`'s version
+    invocation: str = ""  # default: a new UUID
+
+
+def public(value: str) -> str:
+    """`value` with any user and password or token taken out of the URLs in it."""
+    return _USERINFO.sub(r"\g<scheme>", value)
+
+
+def public_args(args: dict[str, str]) -> dict[str, str]:
+    """The build args fit to publish: none whose name hints at a secret, no URL credentials."""
+    return {k: public(v) for k, v in sorted(args.items()) if not SECRET_NAME.search(k)}
+
+
+def base_images(text: str, args: dict[str, str]) -> list[str]:
+    """The images a Dockerfile's FROM lines name, with ${ARG}s filled in from `args`, then
+    from the global ARG defaults; not scratch and not the file's own stages."""
+    defaults: dict[str, str] = {}
+    stages: set[str] = set()
+    found: list[str] = []
+    seen_from = False
+    for line in text.splitlines():
+        words = line.split()
+        if not words:
+            continue
+        keyword = words[0].upper()
+        if keyword == "ARG" and not seen_from:
+            for word in words[1:]:
+                name, _, value = word.partition("=")
+                defaults[name] = value.strip("\"'")
+        elif keyword == "FROM":
+            seen_from = True
+            rest = [w for w in words[1:] if not w.startswith("--")]
+            if not rest:
+                continue
+            image = _ARG.sub(lambda m: args.get(m[1], defaults.get(m[1], "")), rest[0])
+            if len(rest) >= 3 and rest[1].upper() == "AS":
+                stages.add(rest[2].lower())
+            if image != "scratch" and image.lower() not in stages and image not in found:
+                found.append(image)
+    return found
+
+
+def predicate(
+    p: Plan, platform: Platform, run: Run, bases: dict[str, str], invocation: str
+) -> dict:
+    """The SLSA v1 predicate of one platform of a release's plan; `bases`: base image ->
+    its digest where known."""
+    rev = p.revision
+    s = p.settings
+    ref = f"refs/tags/{rev.version}"
+    source = public(rev.source)
+    git = {"digest": {"gitCommit": rev.commit}, "name": "source"}
+    if source:
+        git["uri"] = f"git+{source}@{ref}"
+    images = []
+    for image in bases:
+        quoted = urllib.parse.quote(str(platform), safe="")
+        entry = {"uri": f"pkg:docker/{image}?platform={quoted}", "name": image}
+        if bases[image]:
+            algorithm, _, hexdigest = bases[image].partition(":")
+            entry["digest"] = {algorithm: hexdigest}
+        images.append(entry)
+    builder = p.builder
+    dockerfile = "default"
+    if p.dockerfile.path is not None:
+        path, module = p.dockerfile.path.resolve(), Path(s.context).resolve()
+        dockerfile = str(path.relative_to(module)) if module in path.parents else path.name
+    ours = version("multiarch")
+    return {
+        "buildDefinition": {
+            "buildType": BUILD_TYPE,
+            "externalParameters": {
+                "source": source,
+                "ref": ref,
+                "commit": rev.commit,
+                "platform": str(platform),
+                "platforms": [str(each) for each in p.platforms],
+                "dockerfile": dockerfile,
+                "target": s.target,
+                "main": p.main.package,
+                "buildArgs": public_args(build_args(p)),
+            },
+            "internalParameters": {"references": p.references},
+            "resolvedDependencies": [git, *images],
+        },
+        "runDetails": {
+            "builder": {
+                "id": f"{HOME}/tree/main/multiarch@{ours}"
+                f"?builder={builder.name or 'default'}&driver={builder.driver}",
+                "version": {"multiarch": ours, "buildx": run.buildx},
+            },
+            "metadata": {
+                "invocationId": invocation,
+                "startedOn": run.started,
+                "finishedOn": run.finished,
+            },
+        },
+    }
+
+
+def of_release(p: Plan, run: Run, runner: Runner) -> dict[str, dict]:
+    """Each platform's SLSA v1 predicate (by platform, as `os/arch[/variant]`), one
+    invocation id for the whole release."""
+    invocation = run.invocation or str(uuid.uuid4())
+    args = build_args(p)
+    bases = {image: digest_of(image, p, runner) for image in base_images(p.dockerfile_sent, args)}
+    return {str(each): predicate(p, each, run, bases, invocation) for each in p.platforms}
+
+
+def digest_of(image: str, p: Plan, runner: Runner) -> str:
+    """The base image's digest as the local daemon has it, when the build ran there; ""
+    when not known (another builder resolves it itself)."""
+    if not p.builder.local_daemon:
+        return ""
+    done = runner.query(["docker", "image", "inspect", "--format", "{{.Id}}", image], check=False)
+    found = done.stdout.strip()
+    return found if done.returncode == 0 and found.startswith("sha256:") else ""
