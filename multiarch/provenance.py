@@ -65,12 +65,20 @@ def public_args(args: dict[str, str]) -> dict[str, str]:
     return {k: public(v) for k, v in sorted(args.items()) if not SECRET_NAME.search(k)}
 
 
-def base_images(text: str, args: dict[str, str]) -> list[str]:
+@dataclass(frozen=True)
+class Base:
+    """A base image a Dockerfile's FROM names, and the FROM's --platform ("" for none)."""
+
+    image: str
+    platform: str = ""
+
+
+def base_images(text: str, args: dict[str, str]) -> list[Base]:
     """The images a Dockerfile's FROM lines name, with ${ARG}s filled in from `args`, then
     from the global ARG defaults; not scratch and not the file's own stages."""
     defaults: dict[str, str] = {}
     stages: set[str] = set()
-    found: list[str] = []
+    found: list[Base] = []
     seen_from = False
     for line in text.splitlines():
         words = line.split()
@@ -84,21 +92,34 @@ def base_images(text: str, args: dict[str, str]) -> list[str]:
         elif keyword == "FROM":
             seen_from = True
             rest = [w for w in words[1:] if not w.startswith("--")]
+            flags = [w.partition("=")[2] for w in words[1:] if w.startswith("--platform=")]
             if not rest:
                 continue
             image = _ARG.sub(lambda m: args.get(m[1], defaults.get(m[1], "")), rest[0])
+            base = Base(image, flags[0] if flags else "")
             if len(rest) >= 3 and rest[1].upper() == "AS":
                 stages.add(rest[2].lower())
-            if image != "scratch" and image.lower() not in stages and image not in found:
-                found.append(image)
+            if image != "scratch" and image.lower() not in stages and base not in found:
+                found.append(base)
     return found
 
 
+def purl(image: str) -> str:
+    """An image reference as a package URL, as BuildKit writes it: pkg:docker/NAME@TAG."""
+    name, _, pinned = image.partition("@")
+    slash = name.rfind("/")
+    if ":" in name[slash + 1 :]:
+        name, _, tag = name.rpartition(":")
+    else:
+        tag = "latest"
+    return f"pkg:docker/{name}@{pinned or tag}"
+
+
 def predicate(
-    p: Plan, platform: Platform, run: Run, bases: dict[str, str], invocation: str
+    p: Plan, platform: Platform, run: Run, bases: dict[Base, str], invocation: str
 ) -> dict:
     """The SLSA v1 predicate of one platform of a release's plan; `bases`: base image ->
-    its digest where known."""
+    its digest where known ("" where not)."""
     rev = p.revision
     s = p.settings
     ref = f"refs/tags/{rev.version}"
@@ -107,11 +128,14 @@ def predicate(
     if source:
         git["uri"] = f"git+{source}@{ref}"
     images = []
-    for image in bases:
-        quoted = urllib.parse.quote(str(platform), safe="")
-        entry = {"uri": f"pkg:docker/{image}?platform={quoted}", "name": image}
-        if bases[image]:
-            algorithm, _, hexdigest = bases[image].partition(":")
+    for base, digest in bases.items():
+        entry = {"uri": purl(base.image), "name": base.image}
+        if not base.platform or "TARGETPLATFORM" in base.platform:  # the platform's own
+            entry["uri"] += f"?platform={urllib.parse.quote(str(platform), safe='')}"
+        else:  # another (the build platform's, --platform=$BUILDPLATFORM)
+            entry["annotations"] = {"platform": base.platform}
+        if digest:
+            algorithm, _, hexdigest = digest.partition(":")
             entry["digest"] = {algorithm: hexdigest}
         images.append(entry)
     builder = p.builder
@@ -157,13 +181,15 @@ def of_release(p: Plan, run: Run, runner: Runner) -> dict[str, dict]:
     invocation id for the whole release."""
     invocation = run.invocation or str(uuid.uuid4())
     args = build_args(p)
-    bases = {image: digest_of(image, p, runner) for image in base_images(p.dockerfile_sent, args)}
+    bases = {b: digest_of(b.image, p, runner) for b in base_images(p.dockerfile_sent, args)}
     return {str(each): predicate(p, each, run, bases, invocation) for each in p.platforms}
 
 
 def digest_of(image: str, p: Plan, runner: Runner) -> str:
-    """The base image's digest as the local daemon has it, when the build ran there; ""
-    when not known (another builder resolves it itself)."""
+    """The base image's digest: the one it is pinned to, else the local daemon's, when the
+    build ran there; "" when not known (another builder resolves it itself)."""
+    if "@" in image:
+        return image.partition("@")[2]
     if not p.builder.local_daemon:
         return ""
     done = runner.query(["docker", "image", "inspect", "--format", "{{.Id}}", image], check=False)

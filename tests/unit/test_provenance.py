@@ -73,8 +73,8 @@ def test_names_the_commit_the_source_and_the_builder(tmp_path):
     assert definition["resolvedDependencies"] == [
         {"uri": "git+https://github.com/o/hellorld@refs/tags/v1.4.2",
          "digest": {"gitCommit": COMMIT}, "name": "source"},
-        {"uri": "pkg:docker/golang:1.24?platform=linux%2Farm%2Fv7", "name": "golang:1.24",
-         "digest": {"sha256": "b" * 64}},
+        {"uri": "pkg:docker/golang@1.24", "name": "golang:1.24",
+         "annotations": {"platform": "$BUILDPLATFORM"}, "digest": {"sha256": "b" * 64}},
     ]  # fmt: skip
     builder = slsa["runDetails"]["builder"]
     assert builder["id"].endswith("?builder=default&driver=docker")
@@ -105,7 +105,8 @@ def test_another_builder_resolves_base_images_itself(tmp_path):
     made = provenance.of_release(plan, RUN, FakeDocker({"golang:1.24": "sha256:" + "b" * 64}))
     slsa = made["linux/amd64"]
     base = slsa["buildDefinition"]["resolvedDependencies"][1]
-    assert base == {"uri": "pkg:docker/golang:1.24?platform=linux%2Famd64", "name": "golang:1.24"}
+    assert base == {"uri": "pkg:docker/golang@1.24", "name": "golang:1.24",
+                    "annotations": {"platform": "$BUILDPLATFORM"}}  # fmt: skip
     assert slsa["runDetails"]["builder"]["id"].endswith(
         "?builder=h20b-farm&driver=docker-container"
     )
@@ -115,9 +116,26 @@ def test_base_images_fill_in_args_and_skip_stages_and_scratch():
     text = (
         "ARG GO_VERSION=1.24\nARG BASE=alpine:3.20\nFROM scratch AS workspace\n"
         "FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS builder\n"
-        "FROM builder AS test\nFROM $BASE AS image\nFROM golang:1.25\n"
+        "FROM builder AS test\nFROM $BASE AS image\n"
+        "FROM --platform=$BUILDPLATFORM golang:1.25\n"
     )
-    assert provenance.base_images(text, {"GO_VERSION": "1.25"}) == ["golang:1.25", "alpine:3.20"]
+    assert provenance.base_images(text, {"GO_VERSION": "1.25"}) == [
+        provenance.Base("golang:1.25", "$BUILDPLATFORM"),
+        provenance.Base("alpine:3.20"),
+    ]
+
+
+def test_a_base_image_of_the_target_platform_and_one_pinned_by_digest(tmp_path):
+    plan = release_plan(tmp_path)
+    pinned = "registry.example:5000/base/img@sha256:" + "d" * 64
+    plan = dataclasses.replace(plan, dockerfile_text=f"FROM alpine:3.20\nFROM {pinned}\n")
+    slsa = provenance.of_release(plan, RUN, FakeDocker({}))["linux/arm/v7"]
+    assert slsa["buildDefinition"]["resolvedDependencies"][1:] == [
+        {"uri": "pkg:docker/alpine@3.20?platform=linux%2Farm%2Fv7", "name": "alpine:3.20"},
+        {"uri": f"pkg:docker/registry.example:5000/base/img@sha256:{'d' * 64}"
+                "?platform=linux%2Farm%2Fv7",
+         "name": pinned, "digest": {"sha256": "d" * 64}},
+    ]  # fmt: skip
 
 
 def test_a_default_dockerfile_and_no_origin(tmp_path):
