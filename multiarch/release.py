@@ -66,6 +66,7 @@ class Release:
     archive: Path
     checksum: Path
     signed: bool = False
+    provenance: bool = False  # SLSA v1 attached to the index or attested (one platform)
 
 
 def version_at_head(context: Path, dist: Path | None = None) -> Version:
@@ -190,9 +191,10 @@ def release(
             repository = push.reference.rsplit(":", 1)[0]
             signing.sign(repository, index, published.sboms, key, runner, environ,
                          published.provenance)  # fmt: skip
+        attested = published.attached is not None or key is not None
         made.append(
             Release(version, push.references, index, done.manifests, archive, checksum,
-                    signed=key is not None)
+                    signed=key is not None, provenance=attested)
         )  # fmt: skip
     return made
 

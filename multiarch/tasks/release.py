@@ -123,7 +123,8 @@ def release(c, registry=None, image=None, platforms=None, main=None, builder=Non
         results.print(f"archive:  {shown(done.archive)}")
         results.print(f"checksum: {shown(done.checksum)}")
         results.print(f"sbom:     SPDX per platform{', signed' if done.signed else ''}")
-        results.print("provenance: SLSA v1 per platform")
+        if done.provenance:
+            results.print(f"provenance: SLSA v1 per platform{', signed' if done.signed else ''}")
 
 
 @task(help={"dist": DIST_HELP})
