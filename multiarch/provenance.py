@@ -33,6 +33,7 @@ from pathlib import Path
 
 from .build import Plan, build_args
 from .command import Runner
+from .errors import UserError
 from .platforms import Platform
 
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
@@ -195,3 +196,16 @@ def digest_of(image: str, p: Plan, runner: Runner) -> str:
     done = runner.query(["docker", "image", "inspect", "--format", "{{.Id}}", image], check=False)
     found = done.stdout.strip()
     return found if done.returncode == 0 and found.startswith("sha256:") else ""
+
+
+def check_commit(predicates: dict[str, dict], platforms: dict[str, str], commit: str) -> None:
+    """UserError when a platform's provenance (`predicates`: manifest digest -> predicate)
+    names another commit than `commit`."""
+    for digest, found in predicates.items():
+        named = found.get("buildDefinition", {}).get("externalParameters", {}).get("commit")
+        if named != commit:
+            raise UserError(
+                f"the provenance of {platforms.get(digest, digest)} names commit {named}, "
+                f"not {commit}",
+                "the image is not of the commit its labels name",
+            )

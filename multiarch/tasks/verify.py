@@ -8,7 +8,7 @@ from pathlib import Path
 from invoke import task
 from rich.table import Table
 
-from .. import attestations, signing
+from .. import attestations, provenance, signing
 from .. import build as builds
 from .. import verify as verifies
 from ..command import results, say
@@ -72,14 +72,7 @@ def signed(ref: str, public: Path, run, commit: str) -> None:
             f"{ref} carries no SBOM attestation for {', '.join(missing)} in its index",
             "release it with `invoke release`, which attaches them",
         )
-    for digest, predicate in pushed.provenance.items():
-        named = predicate["buildDefinition"]["externalParameters"].get("commit")
-        if named != commit:
-            raise UserError(
-                f"the provenance of {pushed.platforms.get(digest, digest)} names commit "
-                f"{named}, not {commit}",
-                "the image is not of the commit its labels name",
-            )
+    provenance.check_commit(pushed.provenance, pushed.platforms, commit)
     signing.check(pushed.repository, pushed.digest, pushed.platforms, public, run,
                   pushed.provenance)  # fmt: skip
     also = " and SLSA v1 provenance" if pushed.provenance else ""

@@ -7,8 +7,11 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from multiarch import provenance
 from multiarch.builder import Builder
+from multiarch.errors import UserError
 from multiarch.goenv import GoEnv
 from multiarch.version import Revision
 from tests.unit.test_build_plan import make_plan, module
@@ -149,3 +152,13 @@ def test_a_default_dockerfile_and_no_origin(tmp_path):
     assert slsa["buildDefinition"]["externalParameters"]["dockerfile"] == "default"
     source = slsa["buildDefinition"]["resolvedDependencies"][0]
     assert source == {"digest": {"gitCommit": COMMIT}, "name": "source"}
+
+
+def test_verify_refuses_provenance_of_another_commit(tmp_path):
+    made = provenance.of_release(release_plan(tmp_path), RUN, FakeDocker({}))
+    by_digest = {"sha256:1": made["linux/amd64"], "sha256:2": made["linux/arm/v7"]}
+    platforms = {"sha256:1": "linux/amd64", "sha256:2": "linux/arm/v7"}
+    provenance.check_commit(by_digest, platforms, COMMIT)
+    with pytest.raises(UserError) as refused:
+        provenance.check_commit(by_digest, platforms, "f" * 40)
+    assert str(refused.value).startswith(f"the provenance of linux/amd64 names commit {COMMIT}")
