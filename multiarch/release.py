@@ -17,8 +17,9 @@ is a separate export of the same build, and holds the same digests as the regist
 build is reproducible and pushes with OCI media types (see build.py).
 
 Once pushed, each platform's SBOM is made from its binary and attached to the index as
-buildx attaches its own (attestations.py), in the registry and in the archive alike; with
-a key, cosign then signs the index and every platform's manifest and attests the SBOMs
+buildx attaches its own (attestations.py), with SLSA v1 provenance made from the plan
+(provenance.py), in the registry and in the archive alike; with a key, cosign then signs
+the index and every platform's manifest and attests the SBOMs and the provenance
 (signing.py). The key is checked before anything is built.
 
 `clean` removes what `invoke bin` and `invoke release` wrote (dist/), never registry data.
@@ -37,16 +38,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import attestations, files, semver, signing, workspace
+from . import attestations, files, provenance, semver, signing, workspace
 from . import build as builds
 from .build import BuildSettings
+from .builder import buildx_version
 from .command import Runner, say
 from .errors import UserError
 from .layers import blob_path
 from .registry import RegistrySettings
 from .registry_api import PlatformManifest
 from .semver import Version
-from .version import describe, tags_at_head, toplevel, untracked_files
+from .version import describe, now, tags_at_head, toplevel, untracked_files
 
 ARCHIVE_SUFFIX = ".oci.tar"
 # What the multiarch package leaves in the temporary directory while it works (go.work
@@ -64,6 +66,7 @@ class Release:
     archive: Path
     checksum: Path
     signed: bool = False
+    provenance: bool = False  # SLSA v1 attached to the index or attested (one platform)
 
 
 def version_at_head(context: Path, dist: Path | None = None) -> Version:
@@ -153,6 +156,7 @@ def release(
         for push, partial in zip(pushes, partials, strict=True)
     ]
     checksums = [a.with_name(a.name + ".sha256") for a in archives]
+    started = now()
     if not runner.dry:
         dist.resolve().mkdir(parents=True, exist_ok=True)
         for checksum in checksums:
@@ -171,28 +175,33 @@ def release(
     pushed = builds.run(pushes, runner)
     if runner.dry:
         signed = f", signed and attested with cosign ({key.path})" if key else ""
-        say(f"[dim]then: an SPDX SBOM per platform attached to each index and archive{signed}[/]")
+        say(f"[dim]then: an SPDX SBOM and SLSA v1 provenance per platform attached to each "
+            f"index and archive{signed}[/]")  # fmt: skip
         return []
+    run = provenance.Run(started, now(), buildx_version(runner))
     made = []
     for push, done, archive, checksum in zip(pushes, pushed, archives, checksums, strict=True):
-        published = attestations.publish(push.references)
+        slsa = provenance.of_release(push, run, runner)
+        published = attestations.publish(push.references, slsa)
         index = published.digest
         if published.attached is not None:
             add_attestations(archive, published.statements)
             write_checksum(archive, checksum)
         if key is not None:
             repository = push.reference.rsplit(":", 1)[0]
-            signing.sign(repository, index, published.sboms, key, runner, environ)
+            signing.sign(repository, index, published.sboms, key, runner, environ,
+                         published.provenance)  # fmt: skip
+        attested = published.attached is not None or key is not None
         made.append(
             Release(version, push.references, index, done.manifests, archive, checksum,
-                    signed=key is not None)
+                    signed=key is not None, provenance=attested)
         )  # fmt: skip
     return made
 
 
-def add_attestations(archive: Path, statements: dict[str, bytes]) -> None:
-    """The SBOM attestations the registry's index got, added to the archive's index the
-    same way: the archive keeps holding what the registry serves."""
+def add_attestations(archive: Path, statements: dict[str, list[bytes]]) -> None:
+    """The attestations (SBOM, provenance) the registry's index got, added to the archive's
+    index the same way: the archive keeps holding what the registry serves."""
     partial = archive.with_name(archive.name + ".partial")
     with tarfile.open(archive) as tar:
         names = set(tar.getnames())

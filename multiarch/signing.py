@@ -7,8 +7,9 @@ help from here. No transparency log is reachable here: signing passes
 `--tlog-upload=false`, verifying `--insecure-ignore-tlog=true`.
 
 What is signed: the index every tag of a release names, and each platform's manifest;
-what is attested: each platform's SPDX SBOM, on its manifest and on the index (so that
-`cosign verify-attestation --type spdxjson` passes on any tag).
+what is attested: each platform's SPDX SBOM and, when the index carries it, its SLSA v1
+provenance (`--type slsaprovenance1`), on its manifest and on the index (so that `cosign
+verify-attestation --type spdxjson` (or slsaprovenance1) passes on any tag).
 
 The key: a file `cosign generate-key-pair` wrote (its password from COSIGN_PASSWORD, which
 cosign reads from its environment), or an unencrypted PKCS#8 PEM, which is written as a
@@ -31,7 +32,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ PKCS8 = "PRIVATE KEY"
 NO_TLOG_SIGN = "--tlog-upload=false"
 NO_TLOG_VERIFY = "--insecure-ignore-tlog=true"
 SPDXJSON = "spdxjson"
+SLSA1 = "slsaprovenance1"
 INSTALL = "run scripts/provision.sh (it installs Debian's cosign/trixie)"
 
 
@@ -165,10 +167,12 @@ def sign(
     key: Key,
     runner: Runner,
     environ: Mapping[str, str],
+    provenance: Mapping[str, dict] | None = None,
 ) -> None:
     """Sign the index and each platform manifest of `repository` (HOST/NAME), and attest
-    each platform's SBOM (`sboms`: manifest digest -> (platform, SPDX document)) on its
-    manifest and on the index."""
+    each platform's SBOM (`sboms`: manifest digest -> (platform, SPDX document)) and SLSA
+    v1 predicate (`provenance`: manifest digest -> predicate) on its manifest and on the
+    index."""
     refs = [f"{repository}@{index}", *(f"{repository}@{d}" for d in sboms)]
     say(f"signing {repository}@{index[:19]}… and its {len(sboms)} platforms with {key.path}")
     with (
@@ -178,29 +182,45 @@ def sign(
         base = ["--key", str(path), NO_TLOG_SIGN, "--yes"]
         runner.run(["cosign", "sign", *base, *refs], env=env, hint=HINT)
         for digest, (platform, document) in sboms.items():
-            predicate = Path(tmp) / f"{platform.replace('/', '-')}.spdx.json"
-            predicate.write_text(json.dumps(document))
-            for target in (digest, index):
-                runner.run(
-                    ["cosign", "attest", *base, "--type", SPDXJSON, "--predicate",
-                     str(predicate), f"{repository}@{target}"],
-                    env=env, hint=HINT,
-                )  # fmt: skip
+            name = platform.replace("/", "-")
+            kinds = [(SPDXJSON, f"{name}.spdx.json", document)]
+            if digest in (provenance or {}):
+                kinds.append((SLSA1, f"{name}.slsa.json", provenance[digest]))
+            for kind, filename, body in kinds:
+                predicate = Path(tmp) / filename
+                predicate.write_text(json.dumps(body))
+                for target in (digest, index):
+                    runner.run(
+                        ["cosign", "attest", *base, "--type", kind, "--predicate",
+                         str(predicate), f"{repository}@{target}"],
+                        env=env, hint=HINT,
+                    )  # fmt: skip
 
 
 HINT = "cosign's own output above says why"
 
 
-def check(repository: str, index: str, platforms: dict[str, str], key: Path, runner: Runner):
-    """UserError naming the first signature or SBOM attestation by `key` that is missing:
-    on the index and on each platform's manifest (`platforms`: digest -> platform)."""
+def check(
+    repository: str,
+    index: str,
+    platforms: dict[str, str],
+    key: Path,
+    runner: Runner,
+    provenance: Collection[str] = (),
+):
+    """UserError naming the first signature, SBOM or (for the manifests in `provenance`,
+    and the index when there are any) SLSA v1 provenance attestation by `key` that is
+    missing: on the index and on each platform's manifest (`platforms`: digest -> platform)."""
     targets = [("the index", index), *((p, d) for d, p in platforms.items())]
     for what, digest in targets:
         ref = f"{repository}@{digest}"
-        for command, missing in (
+        checks = [
             (["cosign", "verify"], "signature"),
             (["cosign", "verify-attestation", "--type", SPDXJSON], "SPDX attestation"),
-        ):
+        ]
+        if digest in provenance or (digest == index and provenance):
+            checks.append((["cosign", "verify-attestation", "--type", SLSA1], "SLSA v1 provenance"))
+        for command, missing in checks:
             argv = [*command, "--key", str(key), NO_TLOG_VERIFY, ref]
             runner.show(argv)
             done = runner.query(argv, check=False)

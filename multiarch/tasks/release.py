@@ -95,8 +95,9 @@ def release(c, registry=None, image=None, platforms=None, main=None, builder=Non
     tag, never latest; v0.y.z gets no `0`. Refuses a dirty tree, untracked files, an
     untagged HEAD and go.work checkouts. Writes dist/<image>-<version>.oci.tar (every
     platform; `docker load -i` or skopeo read it) and a sha256sum file beside it before
-    pushing anything. Attaches an SPDX SBOM per platform to the index (as buildx does)
-    and, with --sign, signs every tag's index and platform manifests with cosign.
+    pushing anything. Attaches an SPDX SBOM and SLSA v1 provenance per platform to the
+    index (as buildx does) and, with --sign, signs every tag's index and platform
+    manifests with cosign.
     """
     given = sign or options(c, "sign")["key"]
     key = signing.private_key(given, os.environ) if given else None
@@ -122,6 +123,8 @@ def release(c, registry=None, image=None, platforms=None, main=None, builder=Non
         results.print(f"archive:  {shown(done.archive)}")
         results.print(f"checksum: {shown(done.checksum)}")
         results.print(f"sbom:     SPDX per platform{', signed' if done.signed else ''}")
+        if done.provenance:
+            results.print(f"provenance: SLSA v1 per platform{', signed' if done.signed else ''}")
 
 
 @task(help={"dist": DIST_HELP})

@@ -42,11 +42,13 @@ def private_key(c, key: str | None) -> signing.Key:
 def sign(c, key=None, image=None, main=None):
     """Sign a pushed image with cosign: its index and every platform's manifest, and
     attest each platform's SPDX SBOM (the one attached to the index, else one made from
-    the binary now) on its manifest and on the index. No transparency log."""
+    the binary now), and the SLSA v1 provenance the index carries, on its manifest and on
+    the index. No transparency log."""
     chosen = private_key(c, key)
     ref = image or default_image(build_settings(c, main=main))
     pushed = attestations.read(ref)
-    signing.sign(pushed.repository, pushed.digest, pushed.sboms(), chosen, runner(c), os.environ)
+    signing.sign(pushed.repository, pushed.digest, pushed.sboms(), chosen, runner(c), os.environ,
+                 pushed.provenance)  # fmt: skip
     if not runner(c).dry:
         say(f"[green]signed[/] {pushed.repository}@{pushed.digest} and its "
             f"{len(pushed.platforms)} platforms")  # fmt: skip

@@ -8,7 +8,7 @@ from pathlib import Path
 from invoke import task
 from rich.table import Table
 
-from .. import attestations, signing
+from .. import attestations, provenance, signing
 from .. import build as builds
 from .. import verify as verifies
 from ..command import results, say
@@ -44,7 +44,7 @@ def verify(c, image=None, main=None, key=None):
     run = runner(c)
     plan = verifies.plan(settings, ref)
     if public is not None:
-        signed(ref, public, run)
+        signed(ref, public, run, plan.revision.commit)
     say(f"verifying {ref}: rebuilding commit {plan.revision.commit} ({plan.revision.version})")
     report = verifies.run(plan, run, os.environ)
     if report is None:
@@ -61,9 +61,10 @@ def verify(c, image=None, main=None, key=None):
         f"{plan.revision.commit[:12]}")  # fmt: skip
 
 
-def signed(ref: str, public: Path, run) -> None:
+def signed(ref: str, public: Path, run, commit: str) -> None:
     """The image's SBOM per platform in its index, and cosign's signatures and SPDX
-    attestations by `public` on the index and each platform; UserError naming what lacks."""
+    attestations by `public` on the index and each platform; its SLSA v1 provenance, when
+    the index carries it, attested too and naming `commit`; UserError naming what lacks."""
     pushed = attestations.read(ref)
     missing = pushed.missing()
     if missing:
@@ -71,9 +72,12 @@ def signed(ref: str, public: Path, run) -> None:
             f"{ref} carries no SBOM attestation for {', '.join(missing)} in its index",
             "release it with `invoke release`, which attaches them",
         )
-    signing.check(pushed.repository, pushed.digest, pushed.platforms, public, run)
+    provenance.check_commit(pushed.provenance, pushed.platforms, commit)
+    signing.check(pushed.repository, pushed.digest, pushed.platforms, public, run,
+                  pushed.provenance)  # fmt: skip
+    also = " and SLSA v1 provenance" if pushed.provenance else ""
     say(f"[green]signed by {public.name}[/]: the index and its {len(pushed.platforms)} "
-        "platforms, each with its SPDX SBOM attested")  # fmt: skip
+        f"platforms, each with its SPDX SBOM{also} attested")  # fmt: skip
 
 
 def default_image(settings: builds.BuildSettings) -> str:

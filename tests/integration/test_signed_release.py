@@ -90,6 +90,30 @@ def test_every_tag_passes_cosign_verify_and_verify_attestation(signed, module_re
                          ref).returncode == 0  # fmt: skip
 
 
+def test_the_slsa_provenance_names_the_commit_and_cosign_attests_it(signed, module_registry, keys):
+    where, _ = signed
+    host = module_registry["host"]
+    ref = f"{host}/srel:1.4.2"
+    done = cosign_ok("verify-attestation", "--key", str(keys / "cosign.pub"),
+                     "--type", "slsaprovenance1", ref)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    envelope = json.loads(done.stdout.splitlines()[0])
+    attested = json.loads(base64.b64decode(envelope["payload"]))
+    assert attested["predicateType"] == "https://slsa.dev/provenance/v1"
+    commit = commit_of(where)
+    image = attestations.read(ref)
+    assert sorted(image.provenance) == sorted(image.platforms)  # beside each SBOM, in the index
+    for digest, predicate in image.provenance.items():
+        params = predicate["buildDefinition"]["externalParameters"]
+        assert (params["commit"], params["ref"]) == (commit, "refs/tags/v1.4.2")
+        assert params["platform"] == image.platforms[digest]
+        source = predicate["buildDefinition"]["resolvedDependencies"][0]
+        assert source["digest"] == {"gitCommit": commit}
+        assert "driver=" in predicate["runDetails"]["builder"]["id"]
+    shown = sh("docker", "buildx", "imagetools", "inspect", ref, "--format", "{{json .Provenance}}")
+    print("imagetools .Provenance:", shown.stdout[:2000])
+
+
 def test_imagetools_shows_a_valid_sbom_per_platform(signed, module_registry, tmp_path):
     ref = f"{module_registry['host']}/srel:1.4.2"
     shown = sh("docker", "buildx", "imagetools", "inspect", ref, "--format", "{{json .SBOM}}")
@@ -130,6 +154,7 @@ def test_verify_with_the_key_passes_and_refuses_a_forged_index(signed, module_re
     ok = in_repo(module_registry, where, "verify", "--image", f"{host}/srel:1.4.2", "--key", pub)
     assert ok.returncode == 0, ok.stderr
     assert "signed by cosign.pub" in ok.stderr and "platforms reproduce" in ok.stderr
+    assert "SPDX SBOM and SLSA v1 provenance attested" in ok.stderr
 
     # forged: the arm slot given the amd64 image (another binary), pushed under a new tag
     api = RegistryAPI(host)

@@ -22,8 +22,8 @@ INDEX = {
 
 def test_one_attestation_manifest_per_platform_with_buildx_annotations():
     statements = {
-        AMD: attestations.statement({"spdxVersion": "SPDX-2.3"}, ["pkg:docker/x@1"], AMD),
-        ARM: attestations.statement({"spdxVersion": "SPDX-2.3"}, ["pkg:docker/x@1"], ARM),
+        AMD: [attestations.statement({"spdxVersion": "SPDX-2.3"}, ["pkg:docker/x@1"], AMD)],
+        ARM: [attestations.statement({"spdxVersion": "SPDX-2.3"}, ["pkg:docker/x@1"], ARM)],
     }
     attached = attestations.attach(INDEX, INDEX["mediaType"], statements, lambda d: {})
     index = json.loads(attached.index)
@@ -56,7 +56,8 @@ def test_a_provenance_attestation_keeps_its_place_and_layers():
                            "vnd.docker.reference.type": "attestation-manifest"},
            "platform": {"architecture": "unknown", "os": "unknown"}}  # fmt: skip
     index = dict(INDEX, manifests=[*INDEX["manifests"], old])
-    statements = {AMD: attestations.statement({}, [], AMD)}
+    slsa = attestations.statement({}, [], AMD, "https://slsa.dev/provenance/v1")
+    statements = {AMD: [attestations.statement({}, [], AMD), slsa]}
     attached = attestations.attach(
         index, INDEX["mediaType"], statements, lambda d: {"layers": [provenance]}
     )
@@ -66,7 +67,14 @@ def test_a_provenance_attestation_keeps_its_place_and_layers():
     assert [layer["annotations"]["in-toto.io/predicate-type"] for layer in layers] == [
         "https://slsa.dev/provenance/v0.2",
         "https://spdx.dev/Document",
+        "https://slsa.dev/provenance/v1",
     ]
+    # attached again (a release re-run): the SBOM and the SLSA v1 layers replaced, not added
+    again = attestations.attach(
+        index, INDEX["mediaType"], statements, lambda d: {"layers": [provenance, *layers[1:]]}
+    )
+    entries = json.loads(again.index)["manifests"]
+    assert json.loads(again.manifests[entries[2]["digest"]])["layers"] == layers
 
 
 def test_subject_names_as_buildkit_writes_them():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import subprocess
 
 import pytest
 
@@ -87,3 +88,57 @@ def test_the_cosign_key_format_opens_with_its_password():
     opened = SecretBox(key).decrypt(base64.b64decode(doc["ciphertext"]), nonce)
     assert opened == der
     assert "pw" not in text
+
+
+class Recorder:
+    """Records cosign's commands, and the predicate file each attestation is given."""
+
+    dry = False
+
+    def __init__(self, failing: str = ""):
+        self.commands: list[list[str]] = []
+        self.predicates: dict[str, dict] = {}
+        self.failing = failing
+
+    def run(self, argv, env=None, hint=None):
+        self.commands.append(list(argv))
+        if "--predicate" in argv:
+            path = argv[argv.index("--predicate") + 1]
+            with open(path) as f:
+                self.predicates[f"{argv[argv.index('--type') + 1]} {argv[-1]}"] = json.load(f)
+
+    def show(self, argv):
+        pass
+
+    def query(self, argv, check=True):
+        self.commands.append(list(argv))
+        failed = self.failing and self.failing in argv
+        return subprocess.CompletedProcess(argv, 1 if failed else 0, "", "no matching")
+
+
+INDEX, AMD = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+
+
+def test_the_provenance_is_attested_on_its_manifest_and_the_index(tmp_path):
+    key = signing.Key(tmp_path / "cosign.key", imported=False)
+    runner = Recorder()
+    slsa = {"buildDefinition": {"externalParameters": {"commit": "c" * 40}}}
+    signing.sign("r/x", INDEX, {AMD: ("linux/amd64", {"spdxVersion": "SPDX-2.3"})}, key,
+                 runner, {}, {AMD: slsa})  # fmt: skip
+    assert runner.predicates == {
+        f"spdxjson r/x@{AMD}": {"spdxVersion": "SPDX-2.3"},
+        f"spdxjson r/x@{INDEX}": {"spdxVersion": "SPDX-2.3"},
+        f"slsaprovenance1 r/x@{AMD}": slsa,
+        f"slsaprovenance1 r/x@{INDEX}": slsa,
+    }
+
+
+def test_verify_checks_the_provenance_attestation_only_where_the_index_carries_it(tmp_path):
+    pub = tmp_path / "cosign.pub"
+    runner = Recorder()
+    signing.check("r/x", INDEX, {AMD: "linux/amd64"}, pub, runner)
+    assert not [c for c in runner.commands if "slsaprovenance1" in c]
+    runner = Recorder(failing="slsaprovenance1")
+    with pytest.raises(UserError) as refused:
+        signing.check("r/x", INDEX, {AMD: "linux/amd64"}, pub, runner, {AMD})
+    assert "the index (sha256:111111111111…) has no valid SLSA v1 provenance" in str(refused.value)
