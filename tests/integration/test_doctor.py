@@ -148,8 +148,8 @@ def test_disabled_and_missing_binfmt_entries(registry, tmp_path):
 
 @pytest.mark.integration
 def test_outside_git_only_warns(registry, tmp_path):
-    shutil.copy(REPO / "tasks.py", tmp_path)
-    shutil.copy(REPO / "Dockerfile", tmp_path)
+    for name in ("tasks.py", "Dockerfile", "go.mod"):  # a module, not in git
+        shutil.copy(REPO / name, tmp_path)
     result = invoke("doctor", env=registry["env"], cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     status, detail, _ = table_rows(result.stdout)["git metadata"]
