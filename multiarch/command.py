@@ -37,6 +37,10 @@ NETWORK_TIMEOUT = 300
 # How many of a command's last stderr lines are kept to explain its failure.
 TAIL = 80
 _TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
+DAEMON_ERROR = "Error response from daemon:"
+# what the docker CLI prints after a failure: "Run 'docker run --help' for more
+# information", "See 'docker run --help'."
+_USAGE_HINT = re.compile(r"(Run|See) 'docker [^']*--help'")
 
 
 def say(message: str) -> None:
@@ -207,9 +211,20 @@ def _pass_on(reader: int, kept: deque[bytes]) -> None:
 
 
 def _failure(argv: Sequence[str], result: subprocess.CompletedProcess[str]) -> str:
-    why = last_line(result.stderr) if result.stderr else ""
+    why = cause(result.stderr)
     said = f": {why}" if why else ""
     return f"`{shlex.join(argv[:3])} …` failed (exit {result.returncode}){said}"
+
+
+def cause(text: str | None) -> str:
+    """What a failed command says went wrong: Docker's `Error response from daemon: …`
+    line where there is one (the docker CLI follows it with a usage hint), else its last
+    line that is not such a hint."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    for line in lines:
+        if DAEMON_ERROR in line:
+            return line[line.index(DAEMON_ERROR) :]
+    return last_line("\n".join(line for line in lines if not _USAGE_HINT.match(line)))
 
 
 def last_line(text: str | None) -> str:
