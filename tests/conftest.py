@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import uuid
@@ -19,8 +20,9 @@ def docker_daemon() -> None:
     need(sh("docker", "buildx", "version", check=False).returncode == 0, "docker buildx")
 
 
-def own_registry():
-    """Settings for a registry of a test's own (name, port, volume), removed afterwards.
+def own_registry(docker_env: dict | None = None):
+    """Settings for a registry of a test's own (name, port, volume), removed afterwards
+    (from the daemon `docker_env` names, if it names one).
 
     `env` points `invoke registry` and `invoke build` at it.
     """
@@ -35,11 +37,12 @@ def own_registry():
         "name": name,
         "port": port,
         "volume": f"{name}-data",
-        "env": env,
+        "env": {**env, **(docker_env or {})},
         "host": f"localhost:{port}",
     }
-    sh("docker", "rm", "-f", name, check=False)
-    sh("docker", "volume", "rm", f"{name}-data", check=False)
+    daemon = {**os.environ, **(docker_env or {})}
+    sh("docker", "rm", "-f", name, check=False, env=daemon)
+    sh("docker", "volume", "rm", f"{name}-data", check=False, env=daemon)
 
 
 @pytest.fixture
@@ -50,6 +53,27 @@ def registry_env(docker_daemon):
 @pytest.fixture(scope="module")
 def module_registry(docker_daemon):
     yield from own_registry()
+
+
+# The remote-daemon test bed: a second daemon that cannot see this machine's files, as
+# Docker Desktop, a remote host or a docker-in-docker service cannot. Starting it needs
+# root: scripts/remote-dockerd.sh (.ci/run starts it before the tests run).
+REMOTE_SOCKET = f"/run/{os.environ.get('MULTIARCH_REMOTE', 'multiarch-remote')}.sock"
+
+
+@pytest.fixture(scope="session")
+def remote_daemon(docker_daemon) -> dict[str, str]:
+    """The remote test daemon: the environment that points docker and the tasks at it."""
+    env = {"DOCKER_HOST": f"unix://{REMOTE_SOCKET}"}
+    answers = sh("docker", "info", check=False, env={**os.environ, **env}).returncode == 0
+    need(answers, f"the remote test daemon on {REMOTE_SOCKET} (bash scripts/remote-dockerd.sh)")
+    return env
+
+
+@pytest.fixture(scope="module")
+def remote_registry(remote_daemon):
+    """A registry of the module's own, run by the remote test daemon."""
+    yield from own_registry(remote_daemon)
 
 
 @pytest.fixture(scope="session")
