@@ -129,6 +129,14 @@ build_golang_standin() {
 ensure_image registry:2 build_registry_standin
 ensure_image "golang:$go_version" build_golang_standin
 
+# --- the remote-daemon test bed's tools -----------------------------------------
+# scripts/remote-dockerd.sh (run by .ci/run) makes the tests' second daemon a bridge of
+# its own with `ip`, and its own mount namespace with `unshare`.
+step "tools of the remote-daemon test bed"
+command -v ip >/dev/null || apt_install iproute2
+command -v unshare >/dev/null || apt_install util-linux
+echo "ip and unshare: present"
+
 # --- Python -------------------------------------------------------------------
 step "Python environment (.venv)"
 # pip, not python: a venv that failed half-way (no ensurepip) has python but no pip

@@ -20,6 +20,41 @@ def docker_daemon() -> None:
     need(sh("docker", "buildx", "version", check=False).returncode == 0, "docker buildx")
 
 
+# The registries the tests started (name, host, the environment naming their daemon):
+# what is named after them is the tests' own.
+REGISTRIES: list[tuple[str, str, dict]] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def leaves_nothing(request, tmp_path_factory):
+    """After a module of tests: none of their registries' containers or volumes, no
+    container or toolchain image of their fast builds remains (a test failed to clean
+    up); the images they pushed, which the containerd image store keeps a copy of, and
+    pulled are removed. Only what is named after the tests: others build meanwhile."""
+    start = len(REGISTRIES)
+    yield
+    if request.module.__name__.split(".")[-2:-1] != ["integration"]:
+        return
+    left = []
+    keys = {p.name for p in tmp_path_factory.getbasetemp().glob("*/cache/multiarch/fast/*")}
+    for name, host, docker_env in REGISTRIES[start:]:
+        daemon = {**os.environ, **docker_env}
+        listed = sh("docker", "image", "ls", "--format", "{{.ID}} {{.Repository}}",
+                    check=False, env=daemon).stdout  # fmt: skip
+        pushed = {i for i, repo in map(str.split, listed.splitlines()) if repo.startswith(host)}
+        if pushed:
+            sh("docker", "image", "rm", "-f", *pushed, check=False, env=daemon)
+        for kind, what in (("container", name), ("volume", f"{name}-data")):
+            if sh("docker", kind, "inspect", what, check=False, env=daemon).returncode == 0:
+                left.append(what)
+    names = sh("docker", "ps", "-a", "--format", "{{.Names}}", check=False).stdout.split()
+    left += [n for n in names if n.startswith("multiarch-fast-") and n.split("-")[2] in keys]
+    images = sh("docker", "image", "ls", "multiarch-fast-toolchain", "--format", "{{.Tag}}",
+                check=False).stdout.split()  # fmt: skip
+    left += [f"multiarch-fast-toolchain:{t}" for t in images if t.split("-")[0] in keys]
+    assert not left, f"left behind by {request.module.__name__}: {', '.join(left)}"
+
+
 def own_registry(docker_env: dict | None = None):
     """Settings for a registry of a test's own (name, port, volume), removed afterwards
     (from the daemon `docker_env` names, if it names one).
@@ -28,6 +63,7 @@ def own_registry(docker_env: dict | None = None):
     """
     name = f"test-registry-{uuid.uuid4().hex[:8]}"
     port = free_port()
+    REGISTRIES.append((name, f"localhost:{port}", docker_env or {}))
     env = {
         "INVOKE_REGISTRY_NAME": name,
         "INVOKE_REGISTRY_PORT": str(port),
