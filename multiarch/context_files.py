@@ -113,8 +113,13 @@ def send(
     cannot remove a file, but unpacked by Docker a file in it replaces a directory, and
     a directory after it replaces that file: a directory a file left is sent anew, whole.
     """
-    stats = {rel: path.lstat() for rel, path in files.items()}
-    state = {rel: [st.st_size, st.st_mode, st.st_mtime_ns] for rel, st in stats.items()}
+    state = {}
+    for rel, path in files.items():
+        try:
+            st = path.lstat()
+        except FileNotFoundError:  # gone since the walk (an editor's temporary file)
+            continue
+        state[rel] = [st.st_size, st.st_mode, st.st_mtime_ns]
     anew = _emptied(held.keys() - state.keys(), state)
     for rel in anew:
         empty_directory(tar, posixpath.join(at, rel) if rel else at, owner)

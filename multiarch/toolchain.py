@@ -172,6 +172,11 @@ class Toolchain:
                 break
             with self.starting:
                 self.ensure([target])
+        if sent.returncode != 0:
+            raise UserError(
+                f"cannot copy the sources into {name}: {cause(sent.stderr)}",
+                "check the daemon (`invoke doctor`); `invoke clean` starts the containers anew",
+            )
         if result.returncode != 0:
             console.print(escape((result.stdout + result.stderr).strip()), style="red")
             raise CompileError(str(target))

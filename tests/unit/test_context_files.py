@@ -225,3 +225,12 @@ def test_empty_directory_replaces_whatever_was_there():
     assert [(m.name, m.isfile(), m.isdir()) for m in members] == [
         ("out", True, False), ("out", False, True)
     ]  # fmt: skip
+
+
+def test_a_file_gone_since_the_walk_is_left_out(tmp_path):
+    src = files(tmp_path / "src", {"main.go": "x"})
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        found = {"main.go": src / "main.go", ".main.go.swp": src / ".main.go.swp"}
+        state = send(tar, found, {}, "src", (0, 0))
+    assert list(state) == ["main.go"]
