@@ -11,12 +11,14 @@ import os
 import pty
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import termios
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
@@ -38,6 +40,37 @@ NETWORK_TIMEOUT = 300
 # build's compiler output, with plain progress, for several platforms).
 TAIL = 400
 _TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
+DAEMON_ERROR = "Error response from daemon:"
+# what the docker CLI prints after a failure: "Run 'docker run --help' for more
+# information", "See 'docker run --help'."
+_USAGE_HINT = re.compile(r"(Run|See) 'docker [^']*--help'")
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: stop as Ctrl-C stops, and exit as that signal's (128 + its
+    number). Unlike Ctrl-C it reached only this process, not the commands it runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """Within: SIGTERM and SIGHUP raise Stopped, as SIGINT raises KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        raise Stopped(signum)
+
+    before = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
 
 
 def say(message: str) -> None:
@@ -126,15 +159,18 @@ def _call(
             f"`{shlex.join(argv[:4])} …` did not finish within {timeout:g} s",
             "check the network and the registry, then try again",
         ) from None
-    except KeyboardInterrupt:
-        _let_stop(proc)
+    except KeyboardInterrupt as e:
+        _let_stop(proc, e)
         raise
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
-def _let_stop(proc: subprocess.Popen) -> None:
-    """Ctrl-C reached the command too (one process group): let it stop cleanly and have
-    its say before ours; kill it only if it does not."""
+def _let_stop(proc: subprocess.Popen, why: KeyboardInterrupt) -> None:
+    """Ctrl-C reached the command too (one process group); a signal that reached only
+    us is passed on to it as Ctrl-C. Let it stop cleanly and have its say before ours;
+    kill it only if it does not."""
+    if isinstance(why, Stopped) and proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
     try:
         proc.wait(timeout=STOP_GRACE)
     except subprocess.TimeoutExpired:
@@ -174,10 +210,10 @@ def _call_kept(argv: Sequence[str], *, input: str | None, env=None):
     kept: deque[bytes] = deque(maxlen=TAIL)
     try:
         _pass_on(reader, kept)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         # as in _call: let the command stop and have its say first, still passed on
         threading.Thread(target=_pass_on, args=(reader, kept), daemon=True).start()
-        _let_stop(proc)
+        _let_stop(proc, e)
         raise
     os.close(reader)
     proc.wait()
@@ -215,9 +251,20 @@ def _pass_on(reader: int, kept: deque[bytes]) -> None:
 
 
 def _failure(argv: Sequence[str], result: subprocess.CompletedProcess[str]) -> str:
-    why = last_line(result.stderr) if result.stderr else ""
+    why = cause(result.stderr)
     said = f": {why}" if why else ""
     return f"`{shlex.join(argv[:3])} …` failed (exit {result.returncode}){said}"
+
+
+def cause(text: str | None) -> str:
+    """What a failed command says went wrong: Docker's `Error response from daemon: …`
+    line where there is one (the docker CLI follows it with a usage hint), else its last
+    line that is not such a hint."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    for line in lines:
+        if DAEMON_ERROR in line:
+            return line[line.index(DAEMON_ERROR) :]
+    return last_line("\n".join(line for line in lines if not _USAGE_HINT.match(line)))
 
 
 def last_line(text: str | None) -> str:

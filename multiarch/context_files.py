@@ -1,8 +1,9 @@
-"""The files `docker buildx build` sends as its build context, and a mirror of them.
+"""The files `docker buildx build` sends as its build context, and a copy of them.
 
-The fast path of `invoke build` compiles Go in a container from a mirror of the context
-rather than from the context itself, so the mirror must hold exactly what BuildKit would
-send: the context directory minus what .dockerignore excludes. The patterns are read as
+The fast path of `invoke build` compiles Go in a container from a copy of the context
+rather than from the context itself, so the copy must hold exactly what BuildKit would
+send: the context directory minus what .dockerignore excludes; `send` brings a copy up
+to date by a tar of what changed. The patterns are read as
 BuildKit's dockerignore reader reads them and matched as moby/patternmatcher matches
 them (the regexp it builds from a pattern, and its exact, prefix and suffix shortcuts,
 which answer differently from the regexp for patterns such as `**.go`). The same walk
@@ -14,7 +15,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-import shutil
+import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,24 +100,74 @@ def walk(context: Path, ignore: Ignore) -> dict[str, os.stat_result]:
     return found
 
 
-def sync(source: Path, mirror: Path, ignore: Ignore) -> list[str]:
-    """Make mirror hold exactly the files of source that BuildKit sends; what changed.
+Sent = dict[str, list[int]]
+"""What a copy of the context holds, as sent: relative path -> [size, mode, mtime_ns]."""
 
-    Returns the sorted relative paths added, changed or removed. A copy whose size, mode
-    and mtime equal the source's is current (copy2 keeps them), so a sync with nothing to
-    do only stats both trees.
+
+def send(
+    tar: tarfile.TarFile, files: dict[str, Path], held: Sent, at: str, owner: tuple[int, int]
+) -> Sent:
+    """Add to `tar` what makes a copy under `at` (a path in the tar) that holds `held` hold
+    `files` (relative path -> the file or symlink, as `walk` finds them); the copy's new
+    state. A file whose size, mode and time are as sent before is not sent again. A tar
+    cannot remove a file, but unpacked by Docker a file in it replaces a directory, and
+    a directory after it replaces that file: a directory a file left is sent anew, whole.
     """
-    wanted = walk(source, ignore)
-    mirror.mkdir(parents=True, exist_ok=True)
-    held = walk(mirror, Ignore([]))
-    gone = sorted(held.keys() - wanted.keys())
+    state = {}
+    for rel, path in files.items():
+        try:
+            st = path.lstat()
+        except FileNotFoundError:  # gone since the walk (an editor's temporary file)
+            continue
+        state[rel] = [st.st_size, st.st_mode, st.st_mtime_ns]
+    anew = _emptied(held.keys() - state.keys(), state)
+    for rel in anew:
+        empty_directory(tar, posixpath.join(at, rel) if rel else at, owner)
+    for rel in sorted(state):
+        if held.get(rel) != state[rel] or any(_below(rel, d) for d in anew):
+            try:
+                info = tar.gettarinfo(files[rel], posixpath.join(at, rel))
+                _add(tar, info, owner, files[rel] if info.isfile() else None)
+            except OSError as e:
+                said = f"cannot read {files[rel]}: {e.strerror}"
+                raise UserError(said, _UNREADABLE_HINT) from None
+    return state
+
+
+def _emptied(gone: set[str], state: Sent) -> list[str]:
+    """The directories to send anew: for each file gone, its nearest directory that still
+    holds a file ("" for the top), none inside another."""
+    found = set()
     for rel in gone:
-        (mirror / rel).unlink()
-    _remove_emptied_dirs(mirror, gone)
-    changed = [rel for rel, st in wanted.items() if not _same(st, held.get(rel))]
-    for rel in changed:
-        _copy(source / rel, mirror / rel)
-    return sorted(gone + changed)
+        directory = posixpath.dirname(rel)
+        while directory and not any(_below(r, directory) for r in state):
+            directory = posixpath.dirname(directory)
+        found.add(directory)
+    return sorted(d for d in found if not any(o != d and _below(d, o) for o in found))
+
+
+def _below(rel: str, directory: str) -> bool:
+    return directory == "" or rel.startswith(directory + "/")
+
+
+def empty_directory(tar: tarfile.TarFile, name: str, owner: tuple[int, int]) -> None:
+    """Add to `tar` what makes `name` an empty directory, whatever it held."""
+    _add(tar, tarfile.TarInfo(name), owner)  # replaces the directory ...
+    directory = tarfile.TarInfo(name)  # ... and is replaced by an empty one
+    directory.type, directory.mode = tarfile.DIRTYPE, 0o755
+    _add(tar, directory, owner)
+
+
+def _add(
+    tar: tarfile.TarFile, info: tarfile.TarInfo, owner: tuple[int, int], path: Path | None = None
+) -> None:
+    info.uid, info.gid = owner
+    info.uname = info.gname = ""
+    if path is None:
+        tar.addfile(info)
+        return
+    with open(path, "rb") as content:
+        tar.addfile(info, content)
 
 
 def _parse(line: str) -> _Pattern | None:
@@ -282,38 +333,3 @@ def _entries(directory: Path) -> list[os.DirEntry[str]]:
 def _file_or_link(entry: os.DirEntry[str]) -> bool:
     """What the context holds besides directories: sockets, fifos and devices are not sent."""
     return entry.is_symlink() or entry.is_file(follow_symlinks=False)
-
-
-def _same(source: os.stat_result, copy: os.stat_result | None) -> bool:
-    """Whether the copy is current, from metadata alone (copy2 keeps size, mode, mtime)."""
-    if copy is None:
-        return False
-    return (source.st_size, source.st_mode, source.st_mtime_ns) == (
-        copy.st_size,
-        copy.st_mode,
-        copy.st_mtime_ns,
-    )
-
-
-def _copy(src: Path, dst: Path) -> None:
-    """Copy a file or symlink (as a symlink) with its mode and times, replacing whatever
-    is at dst: writing through an old symlink or into an old directory would be wrong."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    if dst.is_dir() and not dst.is_symlink():
-        shutil.rmtree(dst)
-    else:
-        dst.unlink(missing_ok=True)
-    try:
-        shutil.copy2(src, dst, follow_symlinks=False)
-    except OSError as e:
-        raise UserError(f"cannot copy {src} to {dst}: {e.strerror}", _UNREADABLE_HINT) from None
-
-
-def _remove_emptied_dirs(mirror: Path, removed: list[str]) -> None:
-    """Remove the mirror's directories that removing these files left empty."""
-    for rel in removed:
-        for parent in Path(rel).parents[:-1]:
-            try:
-                (mirror / parent).rmdir()
-            except OSError:  # not empty, or already removed with a sibling
-                break

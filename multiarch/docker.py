@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 
 from . import engine
-from .command import NETWORK_TIMEOUT, Runner, last_line
+from .command import NETWORK_TIMEOUT, Runner, cause
 from .errors import UserError
 
 CONTAINERD_STORE = "io.containerd.snapshotter.v1"
@@ -54,7 +54,7 @@ def server_version(runner: Runner) -> str:
 
 def _unreachable(stderr: str) -> UserError:
     where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-    why = last_line(stderr)
+    why = cause(stderr)
     return UserError(f"the Docker daemon at {where} does not answer: {why}", START_HINT)
 
 
@@ -66,7 +66,7 @@ def inspect(runner: Runner, kind: str, name: str) -> dict | None:
             return None
         if "cannot connect" in result.stderr.lower():
             raise _unreachable(result.stderr)
-        raise UserError(f"docker {kind} inspect {name} failed: {last_line(result.stderr)}")
+        raise UserError(f"docker {kind} inspect {name} failed: {cause(result.stderr)}")
     return json.loads(result.stdout)[0]
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import binfmt, build_step, docker, emulation, goenv, workspace
 from . import builder as builders
-from .command import Runner, last_line
+from .command import Runner, cause
 from .errors import UserError
 from .platforms import Platform
 from .registry import RegistrySettings
@@ -238,7 +238,7 @@ def image_check(ref: str, runner: Runner) -> Check:
     return Check(
         name,
         False,
-        f"not here and not pullable: {last_line(probe.stderr) or 'no answer'}",
+        f"not here and not pullable: {cause(probe.stderr) or 'no answer'}",
         "scripts/provision.sh builds a local stand-in; or docker pull it where a registry answers",
     )
 

@@ -1,11 +1,15 @@
-"""`docker exec` through the Docker Engine's API, where the docker CLI would reach it.
+"""`docker exec` and `docker cp` through the Docker Engine's API, where the CLI would
+reach it.
 
-A fast build runs its go build step with `docker exec` once per platform, side by side,
-while Go compiles; each docker CLI process costs a few tens of milliseconds of CPU that
-the compilers want. When the CLI would talk to a daemon on a local unix socket (no
-DOCKER_HOST other than unix://, no docker context chosen), the same exec is made over
-that socket instead: the same request the CLI makes (create, start attached, inspect),
-so the command shown is what runs. Elsewhere (a remote daemon, a context) the CLI runs.
+A fast build copies its sources into a container per platform, runs its go build step
+there with `docker exec`, and copies the binaries out, side by side, while Go compiles;
+each docker CLI process costs a few tens of milliseconds of CPU that the compilers want.
+When the CLI would talk to a daemon on a unix socket (no DOCKER_HOST other than unix://,
+no docker context chosen), the same requests are made over that socket instead: those
+the CLI makes (exec: create, start attached, inspect; cp: PUT or GET of the container's
+archive), so the command shown is what runs. Elsewhere (a daemon over tcp:// or ssh://,
+a context) the CLI runs. Either way only the daemon sees the files: nothing is mounted
+from the client.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import socket
 import struct
 import subprocess
 from pathlib import Path
+from urllib.parse import quote
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 
@@ -51,11 +56,14 @@ class _Connection(http.client.HTTPConnection):
         self.sock.connect(self.socket_path)
 
 
-def _call(path: str, method: str, url: str, body: dict | None = None) -> tuple[int, bytes]:
+def _call(path: str, method: str, url: str, body: dict | bytes | None = None) -> tuple[int, bytes]:
     connection = _Connection(path)
     try:
-        data = json.dumps(body).encode() if body is not None else None
-        connection.request(method, url, body=data, headers={"Content-Type": "application/json"})
+        data, kind = body, "application/x-tar"
+        if not isinstance(body, bytes):
+            data = json.dumps(body).encode() if body is not None else None
+            kind = "application/json"
+        connection.request(method, url, body=data, headers={"Content-Type": kind})
         response = connection.getresponse()
         return response.status, response.read()
     finally:
@@ -75,6 +83,45 @@ def get(url: str) -> dict | None:
         return None
 
 
+def _refused(argv: list[str], answer: bytes) -> subprocess.CompletedProcess:
+    """A request the daemon refused, as the CLI reports it ("No such container: x")."""
+    try:
+        said = json.loads(answer or b"{}").get("message", "")
+    except ValueError:
+        said = answer.decode(errors="replace")
+    return subprocess.CompletedProcess(argv, 1, "", f"Error response from daemon: {said}\n")
+
+
+def copy_in(container: str, archive: bytes) -> subprocess.CompletedProcess:
+    """`docker cp - CONTAINER:/`: unpack a tar at the container's root (its names are
+    paths from there), as root, keeping the owners and modes it gives."""
+    argv = ["docker", "cp", "-", f"{container}:/"]
+    path = socket_path()
+    if path is None:
+        result = subprocess.run(argv, input=archive, capture_output=True)
+        return subprocess.CompletedProcess(argv, result.returncode, "", result.stderr.decode())
+    status, answer = _call(path, "PUT", f"/containers/{quote(container)}/archive?path=/", archive)
+    if status != 200:
+        return _refused(argv, answer)
+    return subprocess.CompletedProcess(argv, 0, "", "")
+
+
+def copy_out(container: str, where: str) -> subprocess.CompletedProcess:
+    """`docker cp CONTAINER:WHERE -`: a tar of WHERE (its stdout, bytes)."""
+    argv = ["docker", "cp", f"{container}:{where}", "-"]
+    path = socket_path()
+    if path is None:
+        result = subprocess.run(argv, capture_output=True)
+        return subprocess.CompletedProcess(
+            argv, result.returncode, result.stdout, result.stderr.decode()
+        )
+    url = f"/containers/{quote(container)}/archive?path={quote(where)}"
+    status, answer = _call(path, "GET", url)
+    if status != 200:
+        return _refused(argv, answer)
+    return subprocess.CompletedProcess(argv, 0, answer, "")
+
+
 def exec_(argv: list[str]) -> subprocess.CompletedProcess[str]:
     """Run a `docker exec [-u U] [-w W] [-e K=V]... CONTAINER CMD...` command line: over
     the API where socket_path() allows, else with the CLI; its output captured."""
@@ -85,10 +132,8 @@ def exec_(argv: list[str]) -> subprocess.CompletedProcess[str]:
     status, answer = _call(
         path, "POST", f"/containers/{container}/exec", {**request, "Cmd": command}
     )
-    if status != 201:
-        # the CLI's own words: "No such container", "is not running"
-        said = json.loads(answer or b"{}").get("message", answer.decode(errors="replace"))
-        return subprocess.CompletedProcess(argv, 1, "", f"Error response from daemon: {said}\n")
+    if status != 201:  # the CLI's own words: "No such container", "is not running"
+        return _refused(argv, answer)
     ident = json.loads(answer)["Id"]
     _, stream = _call(path, "POST", f"/exec/{ident}/start", {"Detach": False, "Tty": False})
     out, err = _demultiplex(stream)

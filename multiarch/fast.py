@@ -18,7 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
+import posixpath
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -69,8 +69,8 @@ class Place:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """One fast build (or record) of this image at a time: they share the mirror,
-        the output directories and the containers (invoke dev and a build by hand)."""
+        """One fast build (or record) of this image at a time: they share the
+        containers and what was sent to them (invoke dev and a build by hand)."""
         self.dir.mkdir(parents=True, exist_ok=True)
         with open(self.dir / "lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -246,9 +246,11 @@ def _listed(names: list[str], most: int = 3) -> str:
 
 
 def _mount_point(p: Plan, step: BuildStep) -> str:
-    """Where the mirror of the modules goes in the container: the module must land where
+    """Where the modules go in the container: the module must land where
     the stage copies the sources, its siblings beside it as the workspace stage puts them."""
     rel = p.layout.module.rel
+    if step.sources == "/":
+        raise Unsupported("the sources are copied to /")
     if rel == ".":
         if p.layout.others or p.layout.work is not None:
             raise Unsupported("a module at the root of its workspace")
@@ -286,14 +288,14 @@ def run(fast: Fast, runner: Runner) -> Result | None:
             images = pool.submit(base_images, p, runner)
             cache = fast.place.dir / "full-image.json"
             full = pool.submit(fast_image.read, api, repo, fast.record["index"], cache)
-            sync_modules(p, tools.mirror)
+            files = sources(p)
             commands = tools.commands(p.platforms, args)
             relabel = fast_image.Relabel.between(fast.record["args"], args, p.labels)
             epoch = args.get("SOURCE_DATE_EPOCH")
             mtime = int(epoch) if epoch else int(time.time())
 
             def one(target: Platform) -> fast_image.Pushed:
-                out = tools.compile(target, commands[target])
+                out = tools.compile(target, commands[target], files)
                 base = full.result().platforms.get(str(target))
                 if base is None:
                     raise Changed(f"the last full build has no {target} image")
@@ -308,14 +310,16 @@ def run(fast: Fast, runner: Runner) -> Result | None:
     return Result(p.reference, digest, [PlatformManifest(k, v.digest) for k, v in made.items()])
 
 
-def sync_modules(p: Plan, mirror: Path) -> None:
-    """Make the mirror hold the build contexts as the build stage sees them under /src:
-    each module at its place, and go.work beside them."""
+def sources(p: Plan) -> dict[str, Path]:
+    """The build contexts as the build stage sees them where it copies them: each module at
+    its place, go.work beside them (path there -> file here)."""
+    found = {}
     for m in p.layout.modules:
-        context_files.sync(m.dir, mirror / m.rel, context_files.Ignore.read(m.dir))
+        for rel in context_files.walk(m.dir, context_files.Ignore.read(m.dir)):
+            found[posixpath.normpath(f"{m.rel}/{rel}")] = m.dir / rel
     for path in p.layout.work_files():
-        where = mirror / Path(os.path.relpath(path.parent, p.layout.root))
-        shutil.copy2(path, where / path.name)
+        found[posixpath.normpath(os.path.relpath(path, p.layout.root))] = path
+    return found
 
 
 @dataclass(frozen=True)

@@ -157,23 +157,22 @@ def remake(
     repo: str,
     base: Base,
     target: Platform,
-    out: Path,
+    made: dict[str, bytes],
     relabel: Relabel,
     created: str,
     mtime: int,
 ) -> Pushed:
-    """Push one platform's image: the full build's, with the binary's layer made from what
-    the step wrote to `out`; its manifest."""
-    made = {f.name: f for f in out.rglob("*") if f.is_file()}
+    """Push one platform's image: the full build's, with the binary's layer made from the
+    files the step wrote to /out (by name); its manifest."""
     if base.files != set(made):
         raise Changed(
             f"the last full build's top layer holds {', '.join(sorted(base.files))}, but the "
             f"go build step wrote {', '.join(sorted(made)) or 'nothing'} to /out/"
         )
-    for path in made.values():  # proof of the architecture, as invoke smoke gives it
-        exe = executable.read(path.read_bytes())
+    for name, data in made.items():  # proof of the architecture, as invoke smoke gives it
+        exe = executable.read(data)
         if exe.format and (wrong := executable.mismatch(exe, target)):
-            raise Changed(f"the go build step made {path.name} for another platform: {wrong}")
+            raise Changed(f"the go build step made {name} for another platform: {wrong}")
     layer = _new_layer(base.members, made, mtime)
     blob = gzip.compress(layer, compresslevel=1, mtime=0)
     config = copy.deepcopy(base.config)
@@ -194,14 +193,14 @@ def remake(
     return Pushed(pushed, doc.encode(), media_type)
 
 
-def _new_layer(members: list[tarfile.TarInfo], made: dict[str, Path], mtime: int) -> bytes:
+def _new_layer(members: list[tarfile.TarInfo], made: dict[str, bytes], mtime: int) -> bytes:
     """The layer's entries as they were (names, modes, owners), the binaries' content new."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as new:
         for member in members:
             member = copy.copy(member)  # the base's own stays as it was
             if member.isfile():
-                data = made[member.name.rsplit("/", 1)[-1]].read_bytes()
+                data = made[member.name.rsplit("/", 1)[-1]]
                 member.size, member.mtime = len(data), mtime
                 new.addfile(member, io.BytesIO(data))
             else:

@@ -212,6 +212,14 @@ build_buildkit_standin() {
 install_buildkit
 ensure_image "$buildkit_image" build_buildkit_standin
 
+# --- the remote-daemon test bed's tools -----------------------------------------
+# scripts/remote-dockerd.sh (run by .ci/run) makes the tests' second daemon a bridge of
+# its own with `ip`, and its own mount namespace with `unshare`.
+step "tools of the remote-daemon test bed"
+command -v ip >/dev/null || apt_install iproute2
+command -v unshare >/dev/null || apt_install util-linux
+echo "ip and unshare: present"
+
 # --- Python -------------------------------------------------------------------
 step "Python environment (.venv)"
 # pip, not python: a venv that failed half-way (no ensurepip) has python but no pip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import uuid
@@ -19,13 +20,50 @@ def docker_daemon() -> None:
     need(sh("docker", "buildx", "version", check=False).returncode == 0, "docker buildx")
 
 
-def own_registry():
-    """Settings for a registry of a test's own (name, port, volume), removed afterwards.
+# The registries the tests started (name, host, the environment naming their daemon):
+# what is named after them is the tests' own.
+REGISTRIES: list[tuple[str, str, dict]] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def leaves_nothing(request, tmp_path_factory):
+    """After a module of tests: none of their registries' containers or volumes, no
+    container or toolchain image of their fast builds remains (a test failed to clean
+    up); the images they pushed, which the containerd image store keeps a copy of, and
+    pulled are removed. Only what is named after the tests: others build meanwhile."""
+    start = len(REGISTRIES)
+    yield
+    if request.module.__name__.split(".")[-2:-1] != ["integration"]:
+        return
+    left = []
+    keys = {p.name for p in tmp_path_factory.getbasetemp().glob("*/cache/multiarch/fast/*")}
+    for name, host, docker_env in REGISTRIES[start:]:
+        daemon = {**os.environ, **docker_env}
+        listed = sh("docker", "image", "ls", "--format", "{{.ID}} {{.Repository}}",
+                    check=False, env=daemon).stdout  # fmt: skip
+        pushed = {i for i, repo in map(str.split, listed.splitlines()) if repo.startswith(host)}
+        if pushed:
+            sh("docker", "image", "rm", "-f", *pushed, check=False, env=daemon)
+        for kind, what in (("container", name), ("volume", f"{name}-data")):
+            if sh("docker", kind, "inspect", what, check=False, env=daemon).returncode == 0:
+                left.append(what)
+    names = sh("docker", "ps", "-a", "--format", "{{.Names}}", check=False).stdout.split()
+    left += [n for n in names if n.startswith("multiarch-fast-") and n.split("-")[2] in keys]
+    images = sh("docker", "image", "ls", "multiarch-fast-toolchain", "--format", "{{.Tag}}",
+                check=False).stdout.split()  # fmt: skip
+    left += [f"multiarch-fast-toolchain:{t}" for t in images if t.split("-")[0] in keys]
+    assert not left, f"left behind by {request.module.__name__}: {', '.join(left)}"
+
+
+def own_registry(docker_env: dict | None = None):
+    """Settings for a registry of a test's own (name, port, volume), removed afterwards
+    (from the daemon `docker_env` names, if it names one).
 
     `env` points `invoke registry` and `invoke build` at it.
     """
     name = f"test-registry-{uuid.uuid4().hex[:8]}"
     port = free_port()
+    REGISTRIES.append((name, f"localhost:{port}", docker_env or {}))
     env = {
         "INVOKE_REGISTRY_NAME": name,
         "INVOKE_REGISTRY_PORT": str(port),
@@ -35,11 +73,12 @@ def own_registry():
         "name": name,
         "port": port,
         "volume": f"{name}-data",
-        "env": env,
+        "env": {**env, **(docker_env or {})},
         "host": f"localhost:{port}",
     }
-    sh("docker", "rm", "-f", name, check=False)
-    sh("docker", "volume", "rm", f"{name}-data", check=False)
+    daemon = {**os.environ, **(docker_env or {})}
+    sh("docker", "rm", "-f", name, check=False, env=daemon)
+    sh("docker", "volume", "rm", f"{name}-data", check=False, env=daemon)
 
 
 @pytest.fixture
@@ -50,6 +89,27 @@ def registry_env(docker_daemon):
 @pytest.fixture(scope="module")
 def module_registry(docker_daemon):
     yield from own_registry()
+
+
+# The remote-daemon test bed: a second daemon that cannot see this machine's files, as
+# Docker Desktop, a remote host or a docker-in-docker service cannot. Starting it needs
+# root: scripts/remote-dockerd.sh (.ci/run starts it before the tests run).
+REMOTE_SOCKET = f"/run/{os.environ.get('MULTIARCH_REMOTE', 'multiarch-remote')}.sock"
+
+
+@pytest.fixture(scope="session")
+def remote_daemon(docker_daemon) -> dict[str, str]:
+    """The remote test daemon: the environment that points docker and the tasks at it."""
+    env = {"DOCKER_HOST": f"unix://{REMOTE_SOCKET}"}
+    answers = sh("docker", "info", check=False, env={**os.environ, **env}).returncode == 0
+    need(answers, f"the remote test daemon on {REMOTE_SOCKET} (bash scripts/remote-dockerd.sh)")
+    return env
+
+
+@pytest.fixture(scope="module")
+def remote_registry(remote_daemon):
+    """A registry of the module's own, run by the remote test daemon."""
+    yield from own_registry(remote_daemon)
 
 
 @pytest.fixture(scope="session")

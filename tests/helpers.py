@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import queue
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -48,6 +52,60 @@ def invoke(*args: str, env: dict | None = None, cwd: Path = REPO, **kwargs):
         capture_output=True,
         **kwargs,
     )
+
+
+def interruptible() -> None:
+    """In a child before it runs: SIGINT at its default. A suite started from a script's
+    background job (`&`) inherits it ignored, and a child that ignores it cannot be
+    stopped with Ctrl-C's signal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+class Dev:
+    """`invoke dev` running in the background; its stderr lines, as they come."""
+
+    def __init__(self, reg: dict, where: Path, tmp: Path, *args: str, env: dict | None = None):
+        env = {**os.environ, **reg["env"], "XDG_CACHE_HOME": str(tmp / "cache"), **(env or {})}
+        env["INVOKE_BUILD_CONTEXT"] = str(where)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "invoke", "dev", "--debounce", "0.1", *args],
+            cwd=REPO,
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            preexec_fn=interruptible,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.said: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stderr:
+            self.lines.put(line.rstrip("\n"))
+
+    def cycle(self, timeout: float = 240) -> str:
+        """The next cycle's line (it names the registry, or says it failed)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                assert self.process.poll() is None, "\n".join(self.said)
+                continue
+            self.said.append(line)
+            if "in the registry" in line or "still watching" in line:
+                return line
+        raise AssertionError("no cycle in time:\n" + "\n".join(self.said))
+
+    def stop(self, sig: int = signal.SIGINT) -> int:
+        """Stop it as Ctrl-C (or `sig`) does; killed if it does not stop within a minute."""
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
 
 
 def free_port() -> int:

@@ -6,6 +6,7 @@ import functools
 import inspect
 import json
 import os
+import signal
 import sys
 from collections.abc import Mapping
 
@@ -14,25 +15,28 @@ from invoke.exceptions import Exit
 from invoke.parser import Argument
 
 from .. import config
-from ..command import Runner
+from ..command import Runner, Stopped, stopped_by_signals
 from ..errors import UserError
 
 DEBUG = "MULTIARCH_DEBUG"
 
 
 def at_the_edge(body):
-    """Wrap a task body: the configuration is checked first; a UserError, Ctrl-C or any
-    other exception becomes one line and an exit code (1, 130, 2)."""
+    """Wrap a task body: the configuration is checked first; a UserError, Ctrl-C (or
+    SIGTERM, SIGHUP) or any other exception becomes one line and an exit code (1; 130,
+    143, 129; 2)."""
 
     @functools.wraps(body)
     def task_body(c, *args, **kwargs):
         try:
-            config.check(c.config)
-            return body(c, *args, **kwargs)
+            with stopped_by_signals():
+                config.check(c.config)
+                return body(c, *args, **kwargs)
         except UserError as e:
             raise Exit(f"error: {e}", code=1) from None
-        except KeyboardInterrupt:
-            raise Exit("interrupted: stopped, and cleaned up after", code=130) from None
+        except KeyboardInterrupt as e:
+            code = 128 + (e.signum if isinstance(e, Stopped) else signal.SIGINT)
+            raise Exit("interrupted: stopped, and cleaned up after", code=code) from None
         except Exit:
             raise
         except Exception as e:  # a bug of ours: one line, the traceback on request

@@ -94,7 +94,7 @@ def test_fast_image_is_the_full_image(registry_env, tmp_path, fast_env):
     dry = in_repo(registry_env, repo, "--dry", "build", "--tag", "dev", "--fast", env=env)
     assert dry.returncode == 0, dry.stderr
     assert "would build the toolchain image" in dry.stderr
-    assert not list((tmp_path / "cache").glob("multiarch/fast/*/src"))  # nothing made
+    assert not list((tmp_path / "cache").glob("multiarch/fast/*/sent"))  # nothing made
 
     fast, said = build(registry_env, repo, env, "--fast")
     assert "fast build" in said and "type=registry" not in said  # no BuildKit push

@@ -18,7 +18,7 @@ import pytest
 from multiarch.registry_api import RegistryAPI
 from tests.conftest import own_registry
 from tests.gomodules import program_image
-from tests.helpers import REPO, invoke, machine_test, need, sh
+from tests.helpers import REPO, interruptible, invoke, machine_test, need, sh
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +49,7 @@ def run_until(
         [sys.executable, "-m", "invoke", *args],
         cwd=REPO, env={**os.environ, **env}, text=True, errors="replace",
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=interruptible,
     )  # fmt: skip
     lines: list[str] = []
     fired = threading.Event()
@@ -113,14 +114,19 @@ def test_ctrl_c_while_planning(reg, scratch, tmp_path):
         [sys.executable, "-m", "invoke", "build"],
         cwd=REPO, env={**os.environ, **env}, text=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=interruptible,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert marker.exists(), "the task never asked docker anything"
-    time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the task never asked docker anything"
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, err
     one_line(err, "interrupted")
     assert "docker buildx build" not in err

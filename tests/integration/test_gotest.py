@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.gomodules import module
-from tests.helpers import REPO, assert_one_line_error, invoke, need, table_lines
+from tests.helpers import REPO, assert_one_line_error, interruptible, invoke, need, table_lines
 
 pytestmark = pytest.mark.integration
 
@@ -243,6 +243,7 @@ def test_ctrl_c_leaves_no_process_and_no_temporary_directory(tmp_path, docker_da
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
     try:
         deadline = time.monotonic() + 240

@@ -14,7 +14,7 @@ import pytest
 
 from multiarch.registry_api import RegistryAPI
 from tests.gomodules import app, git_commit, in_repo, library
-from tests.helpers import REPO, assert_one_line_error, host_go, need, sh
+from tests.helpers import REPO, assert_one_line_error, host_go, interruptible, need, sh
 
 pytestmark = pytest.mark.integration
 
@@ -167,14 +167,19 @@ def test_ctrl_c_stops_the_build_and_leaves_nothing_behind(module_registry, tmp_p
         [sys.executable, "-m", "invoke", "build", "--tag", "interrupted", "--no-cache"],
         cwd=REPO, env={**os.environ, **env}, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=interruptible,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not list(scratch.glob("multiarch-gowork-*")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert list(scratch.glob("multiarch-gowork-*")), "the build never started"
-    time.sleep(1)
-    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
-    _, err = proc.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(scratch.glob("multiarch-gowork-*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(scratch.glob("multiarch-gowork-*")), "the build never started"
+        time.sleep(1)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1].startswith("interrupted")
     assert "Traceback" not in err

@@ -2,7 +2,7 @@
 
 import pytest
 
-from multiarch.command import TAIL, Runner
+from multiarch.command import TAIL, Runner, cause
 from multiarch.errors import UserError
 
 
@@ -43,3 +43,19 @@ def test_only_the_last_lines_are_kept():
 
 def test_success_returns_normally():
     assert Runner().run(["true"], explain=lambda _: UserError("never")).returncode == 0
+
+
+def test_a_docker_failure_gives_the_daemons_words_not_the_usage_hint(tmp_path):
+    said = tmp_path / "said"
+    said.write_text(
+        'docker: Error response from daemon: invalid mount config for type "bind": '
+        "bind source path does not exist: /tmp/x.\n"
+        "Run 'docker run --help' for more information\n"
+    )
+    with pytest.raises(UserError) as e:
+        Runner().run(["sh", "-c", f"cat {said} >&2; exit 125"], capture=True)
+    assert e.value.message.endswith(
+        ': Error response from daemon: invalid mount config for type "bind": '
+        "bind source path does not exist: /tmp/x."
+    )
+    assert cause("unknown flag: --bogus\nSee 'docker run --help'.") == "unknown flag: --bogus"

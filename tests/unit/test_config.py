@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import time
 
 import pytest
 from invoke import Config
@@ -165,3 +167,27 @@ def test_an_unexpected_exception_is_one_line_with_exit_2(monkeypatch):
     monkeypatch.setenv("MULTIARCH_DEBUG", "1")
     with pytest.raises(KeyError):
         broken(Context(Config(overrides=DEFAULTS)))
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_and_sighup_stop_a_task_as_ctrl_c_does(signum, code):
+    from invoke import Context
+
+    from multiarch.tasks.edge import at_the_edge
+
+    cleaned = []
+
+    @at_the_edge
+    def long(c):
+        try:
+            os.kill(os.getpid(), signum)
+            time.sleep(5)
+        finally:
+            cleaned.append(True)
+
+    before = signal.getsignal(signum)
+    with pytest.raises(Exit) as err:
+        long(Context(Config(overrides=DEFAULTS)))
+    assert err.value.code == code and cleaned
+    assert err.value.message == "interrupted: stopped, and cleaned up after"
+    assert signal.getsignal(signum) == before  # put back afterwards

@@ -1,15 +1,17 @@
 """The build context's files: .dockerignore patterns as BuildKit reads and matches them,
-the walk of the context, and the mirror that the fast build path compiles from."""
+the walk of the context, and the tar that brings a fast build's copy of it up to date."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
 
-from multiarch.context_files import Ignore, sync, walk
+from multiarch.context_files import Ignore, empty_directory, send, walk
 from multiarch.errors import UserError
 
 
@@ -112,77 +114,123 @@ def test_walk_enters_it_when_an_exception_may_bring_files_back(tmp_path, scanned
     assert ctx / "vendor" / "b" in scanned
 
 
-def test_sync_copies_what_is_sent_and_nothing_else(tmp_path):
+def unpack(archive: bytes, root: Path) -> None:
+    """As Docker unpacks an archive upload: an entry replaces what is at its path, unless
+    both are directories."""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for m in tar:
+            path = root / m.name
+            if path.is_symlink() or path.is_file():
+                path.unlink()
+            elif path.is_dir() and not m.isdir():
+                shutil.rmtree(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if m.isdir():
+                path.mkdir(exist_ok=True)
+            elif m.issym():
+                path.symlink_to(m.linkname)
+            else:
+                path.write_bytes(tar.extractfile(m).read())
+                path.chmod(m.mode)
+
+
+def sync(src: Path, root: Path, held: dict, ignore: Ignore) -> tuple[dict, list[str]]:
+    """Send src's context into root/src as a fast build does; the new state, and the names
+    the tar held."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        state = send(tar, {rel: src / rel for rel in walk(src, ignore)}, held, "src", (7, 8))
+    with tarfile.open(fileobj=io.BytesIO(buffer.getvalue())) as tar:
+        members = tar.getmembers()
+    assert all((m.uid, m.gid) == (7, 8) for m in members)
+    unpack(buffer.getvalue(), root)
+    return state, [m.name for m in members]
+
+
+def test_send_copies_what_is_sent_and_nothing_else(tmp_path):
     src = files(tmp_path / "src", {"main.go": "package main", "pkg/a.go": "a", "secret": "s"})
     (src / "run.sh").write_text("#!/bin/sh\n")
     (src / "run.sh").chmod(0o755)
-    mirror = tmp_path / "not" / "yet" / "mirror"
-    changed = sync(src, mirror, Ignore(["secret"]))
-    assert changed == ["main.go", "pkg/a.go", "run.sh"]
-    assert (mirror / "pkg" / "a.go").read_text() == "a"
-    assert (mirror / "run.sh").stat().st_mode & 0o777 == 0o755
-    assert not (mirror / "secret").exists()
+    _, names = sync(src, tmp_path / "c", {}, Ignore(["secret"]))
+    assert names == ["src/main.go", "src/pkg/a.go", "src/run.sh"]
+    copy = tmp_path / "c" / "src"
+    assert (copy / "pkg" / "a.go").read_text() == "a"
+    assert (copy / "run.sh").stat().st_mode & 0o777 == 0o755
+    assert not (copy / "secret").exists()
 
 
-def test_a_second_sync_finds_nothing_and_copies_nothing(tmp_path, monkeypatch):
+def test_a_second_send_sends_nothing(tmp_path):
     src = files(tmp_path / "src", {"main.go": "x", "pkg/a.go": "a"})
     (src / "link").symlink_to("main.go")
-    sync(src, tmp_path / "mirror", Ignore([]))
-    monkeypatch.setattr(shutil, "copy2", lambda *_, **__: pytest.fail("copied a file"))
-    assert sync(src, tmp_path / "mirror", Ignore([])) == []
+    state, _ = sync(src, tmp_path / "c", {}, Ignore([]))
+    assert sync(src, tmp_path / "c", state, Ignore([])) == (state, [])
 
 
-def test_sync_reports_and_applies_a_changed_file(tmp_path):
+def test_send_sends_a_changed_file_only(tmp_path):
     src = files(tmp_path / "src", {"main.go": "old", "other.go": "same"})
-    mirror = tmp_path / "mirror"
-    sync(src, mirror, Ignore([]))
+    state, _ = sync(src, tmp_path / "c", {}, Ignore([]))
     (src / "main.go").write_text("new text")
-    assert sync(src, mirror, Ignore([])) == ["main.go"]
-    assert (mirror / "main.go").read_text() == "new text"
+    _, names = sync(src, tmp_path / "c", state, Ignore([]))
+    assert names == ["src/main.go"]
+    assert (tmp_path / "c" / "src" / "main.go").read_text() == "new text"
 
 
-def test_a_file_gone_from_source_leaves_the_mirror_with_its_emptied_directory(tmp_path):
-    src = files(tmp_path / "src", {"main.go": "", "old/deep/a.go": "", "kept/b.go": ""})
-    mirror = tmp_path / "mirror"
-    sync(src, mirror, Ignore([]))
+def test_a_file_gone_sends_its_nearest_remaining_directory_anew(tmp_path):
+    src = files(tmp_path / "src", {"main.go": "", "old/deep/a.go": "", "kept/b.go": "",
+                                   "pkg/x.go": "", "pkg/y.go": ""})  # fmt: skip
+    state, _ = sync(src, tmp_path / "c", {}, Ignore([]))
+    (src / "pkg" / "y.go").unlink()
+    _, names = sync(src, tmp_path / "c", state, Ignore([]))
+    assert names == ["src/pkg", "src/pkg", "src/pkg/x.go"]  # a file, then a directory
+    assert sorted(p.name for p in (tmp_path / "c" / "src" / "pkg").iterdir()) == ["x.go"]
+    state, _ = sync(src, tmp_path / "c", {}, Ignore([]))
     shutil.rmtree(src / "old")
     (src / "new.go").write_text("")
-    assert sync(src, mirror, Ignore([])) == ["new.go", "old/deep/a.go"]
-    assert sorted(p.name for p in mirror.iterdir()) == ["kept", "main.go", "new.go"]
+    sync(src, tmp_path / "c", state, Ignore([]))
+    copy = tmp_path / "c" / "src"
+    assert sorted(p.name for p in copy.iterdir()) == ["kept", "main.go", "new.go", "pkg"]
 
 
-def test_a_newly_excluded_file_leaves_the_mirror(tmp_path):
+def test_a_newly_excluded_file_leaves_the_copy(tmp_path):
     src = files(tmp_path / "src", {"main.go": "", "notes.md": ""})
-    mirror = tmp_path / "mirror"
-    sync(src, mirror, Ignore([]))
-    assert sync(src, mirror, Ignore(["*.md"])) == ["notes.md"]
-    assert not (mirror / "notes.md").exists()
+    state, _ = sync(src, tmp_path / "c", {}, Ignore([]))
+    sync(src, tmp_path / "c", state, Ignore(["*.md"]))
+    assert not (tmp_path / "c" / "src" / "notes.md").exists()
 
 
 def test_a_symlink_stays_a_symlink(tmp_path):
     src = files(tmp_path / "src", {"pkg/a.go": "a"})
     (src / "alias").symlink_to("pkg")
     (src / "dangling").symlink_to("nowhere")
-    mirror = tmp_path / "mirror"
-    assert sync(src, mirror, Ignore([])) == ["alias", "dangling", "pkg/a.go"]
-    assert os.readlink(mirror / "alias") == "pkg"
-    assert os.readlink(mirror / "dangling") == "nowhere"
+    copy = tmp_path / "c" / "src"
+    state, _ = sync(src, tmp_path / "c", {}, Ignore([]))
+    assert os.readlink(copy / "alias") == "pkg"
+    assert os.readlink(copy / "dangling") == "nowhere"
     (src / "alias").unlink()
     (src / "alias").symlink_to("elsewhere")
     (src / "dangling").unlink()
     (src / "dangling").write_text("a file now")
-    assert sync(src, mirror, Ignore([])) == ["alias", "dangling"]
-    assert os.readlink(mirror / "alias") == "elsewhere"
-    assert not (mirror / "dangling").is_symlink()
-    assert not (mirror / "nowhere").exists()  # not written through the old link
+    _, names = sync(src, tmp_path / "c", state, Ignore([]))
+    assert names == ["src/alias", "src/dangling"]
+    assert os.readlink(copy / "alias") == "elsewhere"
+    assert not (copy / "dangling").is_symlink()
 
 
-def test_a_directory_replaced_by_a_file_is_replaced_in_the_mirror(tmp_path):
-    src = files(tmp_path / "src", {"gen/a.go": ""})
-    mirror = tmp_path / "mirror"
-    sync(src, mirror, Ignore([]))
-    shutil.rmtree(src / "gen")
-    (src / "gen").write_text("now a file")
-    (mirror / "gen" / "leftover").mkdir()  # an empty directory keeps gen from being emptied
-    assert sync(src, mirror, Ignore([])) == ["gen", "gen/a.go"]
-    assert (mirror / "gen").read_text() == "now a file"
+def test_empty_directory_replaces_whatever_was_there():
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        empty_directory(tar, "out", (1, 2))
+    with tarfile.open(fileobj=io.BytesIO(buffer.getvalue())) as tar:
+        members = tar.getmembers()
+    assert [(m.name, m.isfile(), m.isdir()) for m in members] == [
+        ("out", True, False), ("out", False, True)
+    ]  # fmt: skip
+
+
+def test_a_file_gone_since_the_walk_is_left_out(tmp_path):
+    src = files(tmp_path / "src", {"main.go": "x"})
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        found = {"main.go": src / "main.go", ".main.go.swp": src / ".main.go.swp"}
+        state = send(tar, found, {}, "src", (0, 0))
+    assert list(state) == ["main.go"]
