@@ -413,7 +413,9 @@ def run(plans: list[Plan], runner: Runner) -> list[Result]:
 
         def explain(lines: list[str]) -> UserError | None:
             built = [str(t) for t in first.platforms]
-            return first.go.explain(lines) or compiler.explain(lines, built)
+            return (
+                builders.explain(lines) or first.go.explain(lines) or compiler.explain(lines, built)
+            )
 
         def build() -> None:
             runner.run(

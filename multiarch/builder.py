@@ -130,11 +130,22 @@ def buildx_installed(environ=os.environ) -> bool:
 def buildx_version(runner: Runner) -> str:
     result = runner.query(["docker", "buildx", "version"], check=False)
     if result.returncode != 0:
-        raise UserError(
-            "docker buildx is not installed",
-            "install the docker-buildx package (scripts/provision.sh does)",
-        )
+        raise not_installed()
     return result.stdout.split()[1] if len(result.stdout.split()) > 1 else result.stdout.strip()
+
+
+def not_installed() -> UserError:
+    return UserError(
+        "docker buildx is not installed",
+        "install the docker-buildx package (scripts/provision.sh does)",
+    )
+
+
+def explain(output: list[str]) -> UserError | None:
+    """A build that failed because this docker CLI has no buildx after all (its plugin
+    file was found where another CLI looks, see buildx_installed)."""
+    said = "\n".join(output[-5:])
+    return not_installed() if "'buildx' is not a docker command" in said else None
 
 
 def inspect(runner: Runner, name: str = "") -> dict[str, str] | None:
