@@ -63,7 +63,10 @@ def _call(path: str, method: str, url: str, body: dict | bytes | None = None) ->
         if not isinstance(body, bytes):
             data = json.dumps(body).encode() if body is not None else None
             kind = "application/json"
-        connection.request(method, url, body=data, headers={"Content-Type": kind})
+        try:
+            connection.request(method, url, body=data, headers={"Content-Type": kind})
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the daemon refused the body part-way: its answer says why
         response = connection.getresponse()
         return response.status, response.read()
     finally:
