@@ -15,6 +15,7 @@ from the client.
 from __future__ import annotations
 
 import http.client
+import contextlib
 import json
 import os
 import socket
@@ -63,10 +64,10 @@ def _call(path: str, method: str, url: str, body: dict | bytes | None = None) ->
         if not isinstance(body, bytes):
             data = json.dumps(body).encode() if body is not None else None
             kind = "application/json"
-        try:
+        # a daemon that refuses an upload may answer before reading it all: its answer
+        # says why, so a broken pipe while sending is not the error
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             connection.request(method, url, body=data, headers={"Content-Type": kind})
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the daemon refused the body part-way: its answer says why
         response = connection.getresponse()
         return response.status, response.read()
     finally:
