@@ -14,8 +14,8 @@ from the client.
 
 from __future__ import annotations
 
-import http.client
 import contextlib
+import http.client
 import json
 import os
 import socket
