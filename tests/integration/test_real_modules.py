@@ -96,18 +96,20 @@ def test_a_workspace_whose_sibling_is_a_proxied_dependency(installed, reg, tmp_p
 def test_a_change_in_the_sibling_is_a_fast_build(installed, reg, tmp_path):
     app = realmodules.workspace(tmp_path / "ws")
     args = ("build", "--fast", "--tag", "fast")
-    first = installed_invoke(installed, app, reg, *args)
-    assert first.returncode == 0, first.stderr[-2000:]
-    realmodules.marker(tmp_path / "ws" / "uuid", "sibling two")
-    second = installed_invoke(installed, app, reg, *args)
-    assert second.returncode == 0, second.stderr[-2000:]
-    assert "fast build" in second.stderr, second.stderr[-2000:]
-    smoked = installed_invoke(
-        installed, app, reg, "smoke", "--no-build", "--image", f"{reg['host']}/app:fast",
-        "--expect", "^{os}/{arch} sibling two$",
-    )  # fmt: skip
-    assert smoked.returncode == 0, smoked.stderr[-2000:]
-    cleaned = installed_invoke(installed, app, reg, "clean")
+    try:
+        first = installed_invoke(installed, app, reg, *args)
+        assert first.returncode == 0, first.stderr[-2000:]
+        realmodules.marker(tmp_path / "ws" / "uuid", "sibling two")
+        second = installed_invoke(installed, app, reg, *args)
+        assert second.returncode == 0, second.stderr[-2000:]
+        assert "fast build" in second.stderr, second.stderr[-2000:]
+        smoked = installed_invoke(
+            installed, app, reg, "smoke", "--no-build", "--image", f"{reg['host']}/app:fast",
+            "--expect", "^{os}/{arch} sibling two$",
+        )  # fmt: skip
+        assert smoked.returncode == 0, smoked.stderr[-2000:]
+    finally:  # the fast path's containers and toolchain image, however the test ends
+        cleaned = installed_invoke(installed, app, reg, "clean")
     assert cleaned.returncode == 0, cleaned.stderr[-2000:]
 
 
