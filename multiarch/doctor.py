@@ -194,8 +194,9 @@ def go_check(setup: Setup, environ) -> tuple[Check, str | None]:
     ]
     if layout.work is not None:
         asks.append(f"{layout.work.name}: {_asks(workspace.parse_work(layout.work))}")
-    args = {"GO_VERSION": version} if version else {}
-    images = build_step.go_images(setup.dockerfile, args) or ["no golang FROM image"]
+    images = build_step.go_images(setup.dockerfile, goenv.version_args(version)) or [
+        "no golang FROM image"
+    ]
     why = (
         "go.version"
         if setup.go.version
@@ -215,9 +216,7 @@ def _asks(file: workspace.ModFile | workspace.WorkFile) -> str:
 
 def base_images(setup: Setup, go_version: str | None = None) -> list[str]:
     """The images the Dockerfile builds FROM (GO_VERSION given), and the registry's image."""
-    refs = build_step.from_images(
-        setup.dockerfile, {"GO_VERSION": go_version} if go_version else {}
-    )
+    refs = build_step.from_images(setup.dockerfile, goenv.version_args(go_version))
     return [*refs, *([setup.registry.image] if setup.registry.image not in refs else [])]
 
 

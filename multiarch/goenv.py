@@ -50,11 +50,11 @@ NETRC_HINT = (
 )
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s,|]+")
 # What the go command says when a module source turns it away, as a build shows it.
-_REFUSED = re.compile(r"go: (?:downloading )?(\S+@\S+): reading (\S+): (40[13]\b.*)")
+# (one answer of a module source, 401/403 for want of credentials, 404/410 for none)
+_ANSWERED = re.compile(r"go: (?:downloading )?(\S+@\S+): reading (\S+): ((40[134]|410)\b.*)")
 _UNTRUSTED = re.compile(r'Get "(\S+)": tls: failed to verify certificate: (.*)')
 _UNREACHABLE = re.compile(r"dial tcp (\S+): connect: connection refused")
 # ... and when a module or the checksum of one is missing, wrong or nowhere to be had
-_GONE = re.compile(r"go: (?:downloading )?(\S+@\S+): reading (\S+): (404\b.*|410\b.*)")
 _OFFLINE = re.compile(
     r"(\S+@\S+): (?:Get|reading) \"?(https?://[^/\s\"]+)\S*:? .*"
     r"(?:no such host|i/o timeout|network is unreachable|server misbehaving)"
@@ -111,8 +111,7 @@ class GoEnv:
 
     def build_args(self) -> dict[str, str]:
         """The variables set, and GO_VERSION when known."""
-        version = {"GO_VERSION": self.version} if self.version else {}
-        return {**self.variables, **version}
+        return {**self.variables, **version_args(self.version)}
 
     def secrets(self) -> dict[str, Path]:
         found = {NETRC_SECRET: self.netrc, CA_SECRET: self.ca}
@@ -135,8 +134,16 @@ class GoEnv:
         """A failed build's last output lines as one error, when go could not fetch a
         module for want of credentials, trust or network; else None."""
         text = "\n".join(output)
-        if found := _REFUSED.search(text):
-            module, url, status = found.groups()
+        found = _ANSWERED.search(text)
+        if found and found[4] in ("404", "410"):
+            module, url, status, _ = found.groups()
+            return UserError(
+                f"{module} cannot be had: {urlsplit(url).netloc} answers {status.strip()}",
+                "check its version in go.mod (a typo, a tag never pushed), then run "
+                "`go mod tidy`; a private module needs GOPRIVATE and go.netrc",
+            )
+        if found:
+            module, url, status, _ = found.groups()
             host = urlsplit(url).netloc
             if self.netrc is None:
                 hint = (
@@ -167,13 +174,6 @@ class GoEnv:
                 "to host"
             )
             return UserError(f"go cannot reach {found[1]} from the build", hint)
-        if found := _GONE.search(text):
-            module, url, status = found.groups()
-            return UserError(
-                f"{module} cannot be had: {urlsplit(url).netloc} answers {status.strip()}",
-                "check its version in go.mod (a typo, a tag never pushed), then run "
-                "`go mod tidy`; a private module needs GOPRIVATE and go.netrc",
-            )
         if found := _OFFLINE.search(text):
             module, url = found.groups()
             hint = (
@@ -248,6 +248,11 @@ def resolve(
         network=network,
         version=image_version(settings, asks),
     )
+
+
+def version_args(version: str | None) -> dict[str, str]:
+    """GO_VERSION as a build arg, when there is one (else the Dockerfile's default)."""
+    return {"GO_VERSION": version} if version else {}
 
 
 def image_version(settings: GoSettings, asks: str | None) -> str | None:

@@ -123,7 +123,7 @@ def plan(
     packages = s.packages.replace(",", " ").split() or default_packages(layout)
     version = goenv.image_version(build_settings.go, layout.go_minor)
     source = dockerfiles.source(context, build_settings.dockerfile)
-    image = s.go_image or go_image(source, {"GO_VERSION": version} if version else {})
+    image = s.go_image or go_image(source, goenv.version_args(version))
     out = Path(tempfile.gettempdir()) / f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
     build = None
     if runnable:
