@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bring up everything this project needs on Debian 12 (bookworm), as root:
-#   Docker Engine 26 + buildx + the containerd image store, qemu-user-static with
+#   Docker Engine 28 + buildx + the containerd image store, qemu-user-static with
 #   binfmt_misc, a host Go toolchain (the machine's own, else Debian's), stand-in base
 #   images when no registry can be reached, and the Python environment in .venv.
 # Safe to run again: every step checks first and changes nothing that already works.
@@ -19,23 +19,34 @@ docker_works() { docker info >/dev/null 2>&1 && docker buildx version >/dev/null
 
 # --- packages ---------------------------------------------------------------
 # bookworm's docker.io (20.10) has no buildx and cannot build multi-platform images
-# with the default builder; trixie's Docker 26 installs cleanly on bookworm. The pin
-# keeps everything else on bookworm: only the packages named "/trixie" come from there.
-add_trixie() {
-  [ -f /etc/apt/sources.list.d/trixie.sources ] && return
-  run tee /etc/apt/sources.list.d/trixie.sources >/dev/null <<'EOF'
+# with the default builder; trixie's buildx and containerd install cleanly on bookworm.
+# The Engine comes from forky: trixie's Docker 26 on the containerd image store stops
+# starting once BuildKit holds a few thousand cache records (moby#48569, fixed in 27.4:
+# "context deadline exceeded" right after "Daemon has completed initialization"), which
+# a day of builds reaches; forky's 28.5 needs nothing newer than bookworm's libc. The low
+# pins keep everything else on bookworm: only packages named "/trixie" or "/forky" move.
+add_suite() {  # codename, pin priority
+  [ -f "/etc/apt/sources.list.d/$1.sources" ] && return
+  run tee "/etc/apt/sources.list.d/$1.sources" >/dev/null <<EOF
 Types: deb
 URIs: http://deb.debian.org/debian
-Suites: trixie
+Suites: $1
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-  run tee /etc/apt/preferences.d/trixie-low >/dev/null <<'EOF'
+  run tee "/etc/apt/preferences.d/$1-low" >/dev/null <<EOF
 Package: *
-Pin: release n=trixie
-Pin-Priority: 100
+Pin: release n=$1
+Pin-Priority: $2
 EOF
   apt_updated=
+}
+add_trixie() { add_suite trixie 100; }
+# Debian's docker.io older than 27.4 (an Engine this script installed before); an Engine
+# from elsewhere (Docker's own packages) is left as it is.
+engine_affected() {
+  local v
+  v=$(dpkg-query -W -f='${Version}' docker.io 2>/dev/null) && dpkg --compare-versions "$v" lt 27.4
 }
 
 apt_updated=
@@ -48,7 +59,10 @@ step "packages"
 add_trixie
 wanted=(qemu-user-static binfmt-support busybox-static docker-registry ca-certificates
         git python3-venv)
-docker_works || wanted+=(docker.io/trixie docker-cli/trixie docker-buildx/trixie containerd/trixie)
+docker_works || {
+  add_suite forky 50
+  wanted+=(docker.io/forky docker-cli/trixie docker-buildx/trixie containerd/trixie)
+}
 # The host Go fetches the toolchain modules the golang stand-ins are made of, and serves
 # the go.work tests and the benchmarks; never the images' builds. Machines of this
 # project come with one; elsewhere Debian's is enough for that.
@@ -58,6 +72,16 @@ for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "${pkg%/*}" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; else echo "all installed"; fi
+if engine_affected; then
+  add_suite forky 50
+  apt_install docker.io/forky
+  # The running daemon is still the old one (no init system restarts it): stop it, and
+  # dockerd.sh below starts the new one. Containers with a restart policy come back.
+  if [ -f /var/run/docker.pid ]; then
+    run kill "$(cat /var/run/docker.pid)" || true
+    run timeout 60 sh -c 'while [ -f /var/run/docker.pid ]; do sleep 1; done'
+  fi
+fi
 echo "host Go: $(go version)"
 
 # --- cosign -------------------------------------------------------------------
