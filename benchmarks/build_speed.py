@@ -18,7 +18,7 @@ Dockerfile's go build step in a kept container, only the binary's layer replaced
 pushed). `--scenarios` runs some of them: all but `cold` leave the build cache alone.
 
 Builds push to the local registry (started if need be) as hellorld-bench:bench.
---write puts the table into the README, between its benchmark markers.
+--write puts the table into docs/speed.md, between its <!-- benchmark:start/end --> markers.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from speed_page import write_table  # noqa: E402  (beside this script)
 
 from multiarch import build as builds  # noqa: E402
 from multiarch.command import Runner  # noqa: E402
@@ -259,7 +261,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cold-runs", type=int, default=2)
-    ap.add_argument("--write", action="store_true", help="put the table into README.md")
+    ap.add_argument("--write", action="store_true", help="put the table into docs/speed.md")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS),
                     help=f"comma-separated, of {','.join(SCENARIOS)} (default: all)")  # fmt: skip
     args = ap.parse_args()
@@ -328,18 +330,7 @@ def main() -> None:
     report = render(rows, extra) + f"Load average at the start: {load:.1f} (2 cores).\n"
     print(report)
     if args.write:
-        write_into_readme(report)
-
-
-def write_into_readme(report: str, marker: str = "benchmark") -> None:
-    """Replace what stands between the README's markers <!-- MARKER:start/end -->."""
-    readme = REPO / "README.md"
-    text = readme.read_text()
-    start, end = f"<!-- {marker}:start -->\n", f"<!-- {marker}:end -->"
-    if start not in text or end not in text:
-        sys.exit(f"benchmark: {readme} lacks the markers {start.strip()} and {end}")
-    head, rest = text.split(start, 1)
-    readme.write_text(head + start + report + rest[rest.index(end) :])
+        write_table(report, "benchmark")
 
 
 def render(

@@ -12,7 +12,7 @@ recompiled, as after a real change), then times, in rotating order:
 
 for the three default platforms, pushing to the registry the INVOKE_* environment
 names (default: the local one). Medians and the cost of each command beyond the first.
---write puts the table into the README, between its commands markers.
+--write puts the table into docs/speed.md, between its <!-- commands:start/end --> markers.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from build_speed import write_into_readme  # beside this script
+from speed_page import write_table  # beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 TASKS_PY = (
@@ -94,7 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands", type=int, default=4)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--write", action="store_true", help="put the table into README.md")
+    parser.add_argument("--write", action="store_true", help="put the table into docs/speed.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="multiarch-bench-") as tmp:
         where = Path(tmp)
@@ -123,7 +123,7 @@ def main() -> None:
     report = render(times, len(mains))
     print(report)
     if args.write:
-        write_into_readme(report, "commands")
+        write_table(report, "commands")
 
 
 def render(times: dict[str, list[float]], n: int) -> str:

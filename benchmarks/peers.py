@@ -30,7 +30,7 @@ Scenarios:
   pushes an image here (its docker support needs a Dockerfile of prebuilt binaries and
   pushes only in a real release): it does less than `invoke release`.
 
---write puts the table into README.md, between its <!-- peers:start/end --> markers.
+--write puts the table into docs/speed.md, between its <!-- peers:start/end --> markers.
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ from build_speed import (  # noqa: E402
     sh,
     timed,
     touch_line,
-    write_into_readme,
 )
+from speed_page import write_table  # noqa: E402
 
 KO = "github.com/google/ko@v0.19.1"
 GORELEASER = "github.com/goreleaser/goreleaser/v2@v2.17.1"
@@ -165,7 +165,7 @@ changelog:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--write", action="store_true", help="put the table into README.md")
+    ap.add_argument("--write", action="store_true", help="put the table into docs/speed.md")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS),
                     help=f"comma-separated, of {','.join(SCENARIOS)} (default: all)")  # fmt: skip
     args = ap.parse_args()
@@ -229,7 +229,7 @@ def main() -> None:
     report = render(rows, args.runs, load)
     print(report)
     if args.write:
-        write_into_readme(report, marker="peers")
+        write_table(report, "peers")
 
 
 def render(rows: dict[str, dict[str, list[float]]], runs: int, load: float) -> str:

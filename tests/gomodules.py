@@ -79,7 +79,7 @@ def in_repo(reg, where: Path, *args: str, env: dict | None = None):
     return invoke(*args, env={**reg["env"], "INVOKE_BUILD_CONTEXT": str(where), **(env or {})})
 
 
-# A Go repository that uses the tasks: tasks.py as the README shows it, nothing else.
+# A Go repository that uses the tasks: tasks.py as docs/other-repositories.md shows it.
 TASKS_PY = """from pathlib import Path
 
 from multiarch.tasks import namespace

@@ -22,15 +22,18 @@ from multiarch.tasks import namespace
 from multiarch.tasks.edge import Switches
 from tests.helpers import REPO
 
-
-def readme_block() -> dict:
-    text = (REPO / "README.md").read_text()
-    section = text.split("## Configuration", 1)[1]
-    return yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S)[1])
+CONFIGURATION_PAGE = REPO / "docs" / "configuration.md"
 
 
-def test_readme_configuration_block_is_the_defaults_table():
-    assert readme_block() == DEFAULTS
+def documented_block() -> dict:
+    """The configuration page's block of every key and its default: its first yaml block."""
+    block = re.search(r"```yaml\n(.*?)```", CONFIGURATION_PAGE.read_text(), re.S)
+    assert block, f"{CONFIGURATION_PAGE} has no ```yaml block of every key and its default"
+    return yaml.safe_load(block[1])
+
+
+def test_the_documented_configuration_block_is_the_defaults_table():
+    assert documented_block() == DEFAULTS, f"{CONFIGURATION_PAGE}'s yaml block is not DEFAULTS"
 
 
 def test_dataclasses_take_their_defaults_from_the_table():
