@@ -132,7 +132,9 @@ def from_buildkit(lines: Sequence[str], platforms: Sequence[str]) -> dict[str, s
         if any(_GO_ERROR.match(line.strip()) for line in text.splitlines()):
             platform = vertex_platform(name) or (platforms[0] if len(platforms) == 1 else "")
             outputs[platform or "the build platform"] = text
-    return outputs
+    # in the order asked for, not the order the steps happened to fail in
+    order = {platform: i for i, platform in enumerate(platforms)}
+    return dict(sorted(outputs.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 def vertex_platform(name: str) -> str:

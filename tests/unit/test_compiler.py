@@ -35,11 +35,16 @@ ERROR: failed to solve: process "/bin/sh -c go build" did not complete successfu
 """
 
 
-def test_one_line_for_platforms_that_failed_alike():
+def test_one_line_for_platforms_that_failed_alike_in_the_order_asked_for():
+    # arm64's step failed first in the output; the line names the platforms as asked
     e = explain(PLAIN.splitlines(), ["linux/amd64", "linux/arm64"])
     assert e is not None
     assert e.message == (
-        "go build failed for linux/arm64 and linux/amd64: ./main.go:36:2: undefined: nope"
+        "go build failed for linux/amd64 and linux/arm64: ./main.go:36:2: undefined: nope"
+    )
+    e = explain(PLAIN.splitlines(), ["linux/arm64", "linux/amd64"])
+    assert e is not None and e.message.startswith(
+        "go build failed for linux/arm64 and linux/amd64:"
     )
 
 
