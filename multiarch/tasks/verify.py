@@ -8,12 +8,12 @@ from pathlib import Path
 from invoke import task
 from rich.table import Table
 
-from .. import attestations, provenance, signing
-from .. import build as builds
-from .. import verify as verifies
-from ..command import results, say
-from ..errors import UserError
-from ..version import describe
+from ..build import attestations, provenance, signing
+from ..build import build as builds
+from ..core.command import results, say
+from ..core.errors import UserError
+from ..golang.version import describe
+from ..prove import verify as verifies
 from .build import BUILD_HELP, build_settings
 from .edge import at_the_edge, options, runner
 

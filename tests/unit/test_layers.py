@@ -8,8 +8,8 @@ import tarfile
 
 import pytest
 
-from multiarch import layers
-from multiarch.errors import UserError
+from multiarch.core.errors import UserError
+from multiarch.oci import layers
 
 
 def layer(*entries: tuple[str, bytes | None], mtime: int = 100, uid: int = 0) -> bytes:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from multiarch import reference
-from multiarch.build import BuildSettings, check, tag_list
-from multiarch.errors import UserError
-from multiarch.version import Revision
+from multiarch.build.build import BuildSettings, check, tag_list
+from multiarch.core.errors import UserError
+from multiarch.golang.version import Revision
+from multiarch.oci import reference
 
 
 @pytest.mark.parametrize("name", ["hellorld", "owner/app", "a.b_c__d-e/f--g", "x" * 255])
