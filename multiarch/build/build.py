@@ -88,6 +88,11 @@ class BuildSettings:
     # more KEY=VALUE build arguments (invoke test: the Go image and the packages)
     build_args: tuple[str, ...] = ()
 
+    def __post_init__(self):
+        # "localhost:5000/" names the registry "localhost:5000": references are made as
+        # REGISTRY/IMAGE:TAG, and a second "/" would make "localhost:5000//hellorld:e2e"
+        object.__setattr__(self, "registry", self.registry.rstrip("/"))
+
 
 @dataclass
 class Plan:
@@ -169,7 +174,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
             "leave build.image unset: each image is named after its binary",
         )
     source = dockerfiles.source(context, s.dockerfile)
-    registry = s.registry.rstrip("/")
+    registry = s.registry
     pushing = s.push and not s.load and not s.output
     if layout.others and pushing and not is_loopback(registry) and not s.allow_workspace:
         names = ", ".join(m.path or m.rel for m in layout.others)
@@ -231,7 +236,7 @@ def check(settings: BuildSettings) -> None:
     """What Docker would refuse in the settings, refused first: the registry address, the
     image name, each tag given, the attestations mode."""
     s = settings
-    reference.check_registry(s.registry.rstrip("/"), "registry (--registry, build.registry)")
+    reference.check_registry(s.registry, "registry (--registry, build.registry)")
     if s.image:
         reference.check_name(s.image, "image name (--image, build.image)")
     for tag in s.tag.split(",") if s.tag else []:

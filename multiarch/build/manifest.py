@@ -70,8 +70,7 @@ def target(settings: BuildSettings) -> tuple[list[str], list[str]]:
     context = Path(settings.context)
     builds.check(settings)
     tags = builds.tag_list(settings, describe(context, quiet=bool(settings.tag)))
-    registry = settings.registry.rstrip("/")
-    return [f"{registry}/{image}" for image in builds.image_names(settings)], tags
+    return [f"{settings.registry}/{image}" for image in builds.image_names(settings)], tags
 
 
 def inputs(runner: Runner, repository: str, tag: str, targets: list[Platform]) -> list[Input]:

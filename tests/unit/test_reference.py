@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from multiarch.build.build import BuildSettings, check, tag_list
@@ -75,3 +77,22 @@ def test_build_settings_checked_before_anything_runs(settings, words):
         check(BuildSettings(**settings))
     for word in words:
         assert word in str(err.value)
+
+
+@pytest.mark.parametrize("registry", ["localhost:5000/", "localhost:5000//"])
+def test_a_registry_with_a_trailing_slash_names_the_registry(registry, tmp_path):
+    from invoke import Config, Context
+
+    from multiarch.core.config import DEFAULTS
+    from multiarch.tasks.smoke import default_images
+
+    settings = BuildSettings(registry=registry)
+    assert settings.registry == "localhost:5000"
+    check(settings)
+    assert dataclasses.replace(settings, tag="x").registry == "localhost:5000"
+    # smoke's default image, from invoke.yaml or INVOKE_BUILD_REGISTRY
+    (tmp_path / "go.mod").write_text("module example.com/hellorld\n\ngo 1.24\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    build = {**DEFAULTS["build"], "registry": registry, "context": str(tmp_path)}
+    config = Config(overrides={**DEFAULTS, "build": build})
+    assert default_images(Context(config)) == ["localhost:5000/hellorld:e2e"]
