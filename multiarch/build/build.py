@@ -148,7 +148,7 @@ class Plan:
         if self.output != "push":
             return ""
         host, repo, _ = split_reference(self.reference)
-        return f"{host}/{repo}:buildcache"
+        return str(reference.Reference(host, repo, "buildcache"))
 
 
 def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
@@ -206,7 +206,7 @@ def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
                 layout=layout,
                 revision=revision,
                 builder=chosen,
-                references=[f"{registry}/{image}:{tag}" for tag in tags],
+                references=[str(reference.Reference(registry, image, tag)) for tag in tags],
                 main=main,
                 dockerfile=source,
                 # the file as it is on disk, unless it is filled in or has none

@@ -35,6 +35,7 @@ from ..dockerfile import context_files
 from ..golang import workspace
 from ..host import docker, emulation
 from ..host.registry import RegistrySettings
+from ..oci.reference import Reference
 from ..oci.registry_api import split_reference
 from . import fast
 
@@ -299,6 +300,7 @@ def _cycle(settings, runner, environ, changed, first, running, prove=None):
             running.replace(image)
     how = f"full ({why})" if why else "fast"
     host, repo, _ = split_reference(result.reference)
+    # written by hand: a build that wrote no digest shows "HOST/REPO@", as it always has
     cycle = Cycle(changed, how, seconds, f"{host}/{repo}@{result.digest}")
     if prove is not None:
         cycle = dataclasses.replace(cycle, **_proof(prove, result, runner, first))
@@ -328,5 +330,5 @@ def _for_platform(result: builds.Result, host: str) -> str:
     registry, repo, _ = split_reference(result.reference)
     for m in result.manifests:
         if m.platform == "unknown" or _same_machine(m.platform, host):
-            return f"{registry}/{repo}@{m.digest}"
+            return str(Reference(registry, repo, digest=m.digest))
     return ""

@@ -14,6 +14,7 @@ computed from `git describe` is made valid instead (`valid_tag`).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..core.errors import UserError
 
@@ -73,3 +74,35 @@ def valid_tag(text: str) -> str:
     cut to 128 characters."""
     tag = re.sub(r"[^\w.-]", "-", text, flags=re.ASCII).lstrip(".-")
     return (tag or "dev")[:128]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """An image reference in a registry, split as Docker splits it: the registry's address
+    (HOST[:PORT]), the repository, and a tag or a digest. `str()` writes it back."""
+
+    host: str
+    repository: str
+    tag: str = ""
+    digest: str = ""
+
+    @classmethod
+    def parse(cls, ref: str) -> Reference:
+        """ "localhost:5000/app:1.0", "ghcr.io/o/app@sha256:..."; no tag means "latest".
+        The first component is the registry if it has a "." or ":" or is localhost."""
+        host, _, rest = ref.partition("/")
+        if not rest or ("." not in host and ":" not in host and host != "localhost"):
+            raise UserError(f"{ref!r} names no registry", "write it as HOST[:PORT]/NAME[:TAG]")
+        if "@" in rest:
+            repository, _, digest = rest.partition("@")
+            return cls(host, repository, digest=digest)
+        if ":" in rest.rsplit("/", 1)[-1]:
+            repository, _, tag = rest.rpartition(":")
+        else:
+            repository, tag = rest, ""
+        return cls(host, repository, tag or "latest")
+
+    def __str__(self) -> str:
+        tag = f":{self.tag}" if self.tag else ""
+        digest = f"@{self.digest}" if self.digest else ""
+        return f"{self.host}/{self.repository}{tag}{digest}"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..core.errors import UserError
 from . import credentials
+from .reference import Reference
 
 INDEX_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -57,16 +58,10 @@ class Index:
 
 
 def split_reference(ref: str) -> tuple[str, str, str]:
-    """Split "localhost:5000/app:1.0" into ("localhost:5000", "app", "1.0"); digests too."""
-    host, _, rest = ref.partition("/")
-    if not rest or ("." not in host and ":" not in host and host != "localhost"):
-        raise UserError(f"{ref!r} names no registry", "write it as HOST[:PORT]/NAME[:TAG]")
-    if "@" in rest:
-        repo, _, tag = rest.partition("@")
-    else:
-        repo, _, tag = rest.rpartition(":") if ":" in rest.rsplit("/", 1)[-1] else (rest, "", "")
-        tag = tag or "latest"
-    return host, repo, tag
+    """Split "localhost:5000/app:1.0" into ("localhost:5000", "app", "1.0"); a digest in
+    the tag's place."""
+    r = Reference.parse(ref)
+    return r.host, r.repository, r.digest or r.tag
 
 
 def platform_of(entry: dict) -> str:

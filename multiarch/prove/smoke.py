@@ -46,6 +46,7 @@ from ..host import binfmt, emulation
 from ..host.emulation import DaemonHost, Verdict
 from ..oci import executable, image_files
 from ..oci.executable import Executable
+from ..oci.reference import Reference
 from ..oci.registry_api import RegistryAPI, split_reference
 
 DEFAULT_TIMEOUT = default("smoke", "timeout")
@@ -270,7 +271,7 @@ class Smoke:
     def _check(self, verdict: Verdict, digest: str, proof: list) -> tuple[str, float]:
         """Prove, pull and run one platform's image; raises _Failed saying what went wrong."""
         target = verdict.target
-        image = f"{self.host}/{self.repo}@{digest}"
+        image = str(Reference(self.host, self.repo, digest=digest))
         try:
             found = image_files.entrypoint(self.api, self.repo, digest)
             binary = executable.read(found.data)
@@ -448,7 +449,7 @@ class Proof:
         try:
             outcomes = test.run()
         finally:
-            pulled = [f"{test.host}/{test.repo}@{d}" for _, d in test.pulled]
+            pulled = [str(Reference(test.host, test.repo, digest=d)) for _, d in test.pulled]
             if pulled:
                 subprocess.run(["docker", "image", "rm", *pulled], capture_output=True)
         failed = [f"{o.platform}: {o.detail}" for o in outcomes if not o.ok]

@@ -14,7 +14,7 @@ from ..core.command import results, say
 from ..core.config import default
 from ..core.errors import UserError
 from ..golang.version import describe
-from ..oci.reference import check_reference
+from ..oci.reference import Reference, check_reference
 from ..oci.registry_api import split_reference
 from ..prove import smoke as smokes
 from . import proof as proving
@@ -115,4 +115,4 @@ def smoke(
 def default_images(c) -> list[str]:
     """What `invoke build` pushes, tagged e2e: one image per main package."""
     build = builds.BuildSettings(**options(c, "build"))
-    return [f"{build.registry}/{name}:e2e" for name in builds.image_names(build)]
+    return [str(Reference(build.registry, name, "e2e")) for name in builds.image_names(build)]

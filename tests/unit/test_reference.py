@@ -96,3 +96,31 @@ def test_a_registry_with_a_trailing_slash_names_the_registry(registry, tmp_path)
     build = {**DEFAULTS["build"], "registry": registry, "context": str(tmp_path)}
     config = Config(overrides={**DEFAULTS, "build": build})
     assert default_images(Context(config)) == ["localhost:5000/hellorld:e2e"]
+
+
+@pytest.mark.parametrize(
+    ("ref", "parts", "written"),
+    [
+        ("localhost:5000/app:1.0", ("localhost:5000", "app", "1.0", ""), "localhost:5000/app:1.0"),
+        (
+            "localhost:5000/a/b",
+            ("localhost:5000", "a/b", "latest", ""),
+            "localhost:5000/a/b:latest",
+        ),
+        (
+            "ghcr.io/o/app@sha256:ab",
+            ("ghcr.io", "o/app", "", "sha256:ab"),
+            "ghcr.io/o/app@sha256:ab",
+        ),
+        ("[::1]:5000/app:e2e", ("[::1]:5000", "app", "e2e", ""), "[::1]:5000/app:e2e"),
+    ],
+)
+def test_reference_parsed_and_written_back(ref, parts, written):
+    r = reference.Reference.parse(ref)
+    assert (r.host, r.repository, r.tag, r.digest) == parts
+    assert str(r) == written
+
+
+def test_reference_names_a_registry():
+    with pytest.raises(UserError, match="names no registry"):
+        reference.Reference.parse("app:1.0")
