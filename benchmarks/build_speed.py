@@ -40,9 +40,9 @@ sys.path.insert(0, str(REPO))
 
 from speed_page import write_table  # noqa: E402  (beside this script)
 
-from multiarch import build as builds  # noqa: E402
-from multiarch.command import Runner  # noqa: E402
-from multiarch.platforms import parse  # noqa: E402
+from multiarch.build import build as builds  # noqa: E402
+from multiarch.core.command import Runner  # noqa: E402
+from multiarch.core.platforms import parse  # noqa: E402
 
 PLATFORMS = "linux/amd64,linux/arm64,linux/arm/v7"
 IMAGE = "hellorld-bench"

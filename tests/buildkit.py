@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from multiarch.build_step import from_images
+from multiarch.dockerfile.build_step import from_images
 from tests.helpers import REPO, invoke, sh
 
 # names of what the tests start (daemons, state directories, sockets), so that the tests

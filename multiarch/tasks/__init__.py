@@ -20,8 +20,8 @@ from pathlib import Path
 from invoke import Collection
 from invoke.exceptions import Exit
 
-from ..config import DEFAULTS, check_files
-from ..errors import UserError
+from ..core.config import DEFAULTS, check_files
+from ..core.errors import UserError
 from . import builder, manifest, registry
 from .build import build
 from .dev import dev

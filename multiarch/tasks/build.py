@@ -8,13 +8,13 @@ import time
 from invoke import task
 from rich.table import Table
 
-from .. import build as builds
-from .. import fast as fasts
-from ..builder_setup import BuilderSettings
-from ..command import results, say
-from ..config import default
-from ..errors import UserError
-from ..goenv import GoSettings
+from ..build import build as builds
+from ..core.command import results, say
+from ..core.config import default
+from ..core.errors import UserError
+from ..fast import fast as fasts
+from ..golang.goenv import GoSettings
+from ..host.builder_setup import BuilderSettings
 from .edge import Switches, at_the_edge, options, runner
 from .proof import proof
 from .registry import local_registry

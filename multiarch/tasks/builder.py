@@ -7,11 +7,11 @@ from invoke import Collection, task
 from rich.markup import escape
 from rich.table import Table
 
-from .. import builder as builders
-from .. import builder_setup
-from ..builder_setup import BuilderSettings
-from ..command import results, say
-from ..errors import UserError
+from ..core.command import results, say
+from ..core.errors import UserError
+from ..host import builder as builders
+from ..host import builder_setup
+from ..host.builder_setup import BuilderSettings
 from .edge import Switches, at_the_edge, options, runner
 
 NAME_HELP = "the builder's name (default builder.name)"

@@ -6,9 +6,9 @@ import os
 
 from invoke import task
 
-from .. import dev as devs
-from ..command import say
-from ..config import default
+from ..core.command import say
+from ..core.config import default
+from ..fast import dev as devs
 from .build import BUILD_HELP, build_settings
 from .edge import Switches, at_the_edge, number, options, runner
 from .proof import proof

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from invoke import task
 
-from .. import dockerfile as dockerfiles
-from .. import mains
+from ..dockerfile import dockerfile as dockerfiles
+from ..golang import mains
 from .build import BUILD_HELP, build_settings
 from .edge import at_the_edge, runner
 

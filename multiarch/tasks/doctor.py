@@ -8,12 +8,12 @@ from invoke import task
 from rich.markup import escape
 from rich.table import Table
 
-from .. import dockerfile as dockerfiles
-from .. import doctor as doctors
-from .. import platforms as platform_list
-from ..command import results, say
-from ..errors import UserError
-from ..goenv import GoSettings
+from ..core import platforms as platform_list
+from ..core.command import results, say
+from ..core.errors import UserError
+from ..dockerfile import dockerfile as dockerfiles
+from ..golang.goenv import GoSettings
+from ..prove import doctor as doctors
 from .edge import at_the_edge, options, print_json, runner
 from .registry import local_registry
 

@@ -14,9 +14,9 @@ from invoke import Context, Task
 from invoke.exceptions import Exit
 from invoke.parser import Argument
 
-from .. import config
-from ..command import Runner, Stopped, stopped_by_signals
-from ..errors import UserError
+from ..core import config
+from ..core.command import Runner, Stopped, stopped_by_signals
+from ..core.errors import UserError
 
 DEBUG = "MULTIARCH_DEBUG"
 

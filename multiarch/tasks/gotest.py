@@ -8,10 +8,10 @@ from pathlib import Path
 from invoke import task
 from rich.markup import escape
 
-from .. import gotest
-from ..command import results, say, warn
-from ..config import default
-from ..errors import UserError
+from ..core.command import results, say, warn
+from ..core.config import default
+from ..core.errors import UserError
+from ..prove import gotest
 from .build import BUILD_HELP, build_settings
 from .edge import Switches, at_the_edge, number, options, print_json, runner
 

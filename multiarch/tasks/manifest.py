@@ -7,10 +7,10 @@ import os
 from invoke import Collection, task
 from rich.table import Table
 
-from .. import build as builds
-from .. import manifest as manifests
-from .. import platforms as platform_list
-from ..command import results
+from ..build import build as builds
+from ..build import manifest as manifests
+from ..core import platforms as platform_list
+from ..core.command import results
 from .build import BUILD_HELP, build_settings
 from .edge import Switches, at_the_edge, runner
 from .registry import local_registry

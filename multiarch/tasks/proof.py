@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import smoke as smokes
-from ..errors import UserError
+from ..core.errors import UserError
+from ..prove import smoke as smokes
 from .edge import number, options
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from invoke import Collection, task
 from rich.table import Table
 
-from ..command import results
-from ..config import default
-from ..registry import LocalRegistry, RegistrySettings
+from ..core.command import results
+from ..core.config import default
+from ..host.registry import LocalRegistry, RegistrySettings
 from .edge import Switches, at_the_edge, confirm, number, options, runner
 
 OPTION_HELP = {

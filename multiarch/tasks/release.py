@@ -8,11 +8,12 @@ from pathlib import Path
 from invoke import task
 from rich.table import Table
 
-from .. import binaries, files, signing
-from .. import fast as fasts
-from .. import release as releases
-from ..command import results, say
-from ..config import default
+from ..build import binaries, signing
+from ..build import release as releases
+from ..core import files
+from ..core.command import results, say
+from ..core.config import default
+from ..fast import fast as fasts
 from .build import BUILD_HELP, build_settings
 from .edge import Switches, at_the_edge, options, runner
 from .registry import local_registry

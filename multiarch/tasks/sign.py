@@ -8,10 +8,11 @@ import os
 from invoke import task
 from rich.table import Table
 
-from .. import attestations, sbom, signing
-from ..command import results, say
-from ..errors import UserError
-from ..registry_api import RegistryAPI
+from ..build import attestations, signing
+from ..core.command import results, say
+from ..core.errors import UserError
+from ..oci import sbom
+from ..oci.registry_api import RegistryAPI
 from .build import BUILD_HELP, build_settings
 from .edge import at_the_edge, options, runner
 from .release import dist_dir, shown

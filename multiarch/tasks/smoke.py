@@ -8,15 +8,15 @@ from pathlib import Path
 
 from invoke import task
 
-from .. import build as builds
-from .. import platforms as platform_list
-from .. import smoke as smokes
-from ..command import results, say
-from ..config import default
-from ..errors import UserError
-from ..reference import check_reference
-from ..registry_api import split_reference
-from ..version import describe
+from ..build import build as builds
+from ..core import platforms as platform_list
+from ..core.command import results, say
+from ..core.config import default
+from ..core.errors import UserError
+from ..golang.version import describe
+from ..oci.reference import Reference, check_reference
+from ..oci.registry_api import split_reference
+from ..prove import smoke as smokes
 from . import proof as proving
 from .build import build as build_task
 from .edge import at_the_edge, options, print_json, runner
@@ -115,4 +115,4 @@ def smoke(
 def default_images(c) -> list[str]:
     """What `invoke build` pushes, tagged e2e: one image per main package."""
     build = builds.BuildSettings(**options(c, "build"))
-    return [f"{build.registry}/{name}:e2e" for name in builds.image_names(build)]
+    return [str(Reference(build.registry, name, "e2e")) for name in builds.image_names(build)]

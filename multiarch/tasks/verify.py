@@ -8,12 +8,13 @@ from pathlib import Path
 from invoke import task
 from rich.table import Table
 
-from .. import attestations, provenance, signing
-from .. import build as builds
-from .. import verify as verifies
-from ..command import results, say
-from ..errors import UserError
-from ..version import describe
+from ..build import attestations, provenance, signing
+from ..build import build as builds
+from ..core.command import results, say
+from ..core.errors import UserError
+from ..golang.version import describe
+from ..oci.reference import Reference
+from ..prove import verify as verifies
 from .build import BUILD_HELP, build_settings
 from .edge import at_the_edge, options, runner
 
@@ -83,7 +84,7 @@ def signed(ref: str, public: Path, run, commit: str) -> None:
 def default_image(settings: builds.BuildSettings) -> str:
     """What `invoke build` pushes from this checkout."""
     tag = builds.tag_list(settings, describe(Path(settings.context), quiet=True))[0]
-    return f"{settings.registry}/{builds.image_name(settings)}:{tag}"
+    return str(Reference(settings.registry, builds.image_name(settings), tag))
 
 
 def show(report: verifies.Report) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.registry_api import RegistryAPI
+from multiarch.oci.registry_api import RegistryAPI
 from tests.conftest import own_registry
 from tests.gomodules import GIT, hellorld_repo, program_image
 from tests.helpers import REPO, free_port, invoke, sh

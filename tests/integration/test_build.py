@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from multiarch.registry_api import RegistryAPI
-from multiarch.version import describe
+from multiarch.golang.version import describe
+from multiarch.oci.registry_api import RegistryAPI
 from tests.helpers import REPO, assert_one_line_error, invoke, sh
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.registry_api import RegistryAPI
+from multiarch.oci.registry_api import RegistryAPI
 from tests.buildkit import PREFIX, mirror, remove_builders, remove_tree
 from tests.helpers import invoke, need, sh
 

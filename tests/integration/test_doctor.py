@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from multiarch import binfmt
-from multiarch.build_step import from_images
-from multiarch.platforms import parse_one
+from multiarch.core.platforms import parse_one
+from multiarch.dockerfile.build_step import from_images
+from multiarch.host import binfmt
 from tests.helpers import REPO, free_port, invoke, need, sh, table_rows
 
 GO_IMAGE = from_images((REPO / "Dockerfile").read_text())[0]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.registry_api import RegistryAPI
+from multiarch.oci.registry_api import RegistryAPI
 from tests.buildkit import PREFIX, mirror, remove_builders, remove_tree
 from tests.helpers import assert_one_line_error, free_port, invoke, need, sh, table_rows
 

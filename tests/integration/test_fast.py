@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import layers
-from multiarch.registry_api import RegistryAPI
+from multiarch.oci import layers
+from multiarch.oci.registry_api import RegistryAPI
 from tests.gomodules import app, git_commit, hellorld_repo, in_repo, library
 from tests.helpers import sh
 

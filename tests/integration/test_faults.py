@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.registry_api import RegistryAPI
+from multiarch.oci.registry_api import RegistryAPI
 from tests.conftest import own_registry
 from tests.gomodules import program_image
 from tests.helpers import REPO, interruptible, invoke, machine_test, need, sh

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from multiarch.registry_api import RegistryAPI
+from multiarch.oci.registry_api import RegistryAPI
 from tests.helpers import assert_one_line_error, invoke, sh
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from multiarch.registry_api import RegistryAPI
+from multiarch.oci.registry_api import RegistryAPI
 from tests.gomodules import commit_of, go_repo, installed_invoke, program
 from tests.helpers import assert_one_line_error, free_port, sh
 from tests.integration.test_bin import need_qemu

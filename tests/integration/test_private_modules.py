@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.registry_api import INDEX_TYPES, MANIFEST_TYPES, RegistryAPI
+from multiarch.oci.registry_api import INDEX_TYPES, MANIFEST_TYPES, RegistryAPI
 from tests import goproxy
 from tests.gomodules import TASKS_PY, app, git_commit, in_repo, installed_invoke
 from tests.helpers import assert_one_line_error, sh

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.registry_api import RegistryAPI
+from multiarch.oci.registry_api import RegistryAPI
 from tests.helpers import REPO, assert_one_line_error, invoke, machine_test, need, sh
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from multiarch.errors import UserError
-from multiarch.registry_api import RegistryAPI
+from multiarch.core.errors import UserError
+from multiarch.oci.registry_api import RegistryAPI
 from tests.helpers import need, sh
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from multiarch.registry_api import RegistryAPI
+from multiarch.oci.registry_api import RegistryAPI
 from tests.gomodules import commit_of, hellorld_repo, in_repo
 from tests.helpers import assert_one_line_error, machine_test, sh, table_rows
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import attestations, image_files, sbom
-from multiarch.registry_api import RegistryAPI
+from multiarch.build import attestations
+from multiarch.oci import image_files, sbom
+from multiarch.oci.registry_api import RegistryAPI
 from tests.gomodules import GIT, commit_of, hellorld_repo, in_repo
 from tests.helpers import REPO, assert_one_line_error, host_go, need, sh
 

@@ -17,10 +17,10 @@ import time
 
 import pytest
 
-from multiarch import binfmt
-from multiarch.build import PUSH_OUTPUT
-from multiarch.platforms import parse_one
-from multiarch.registry_api import platform_of
+from multiarch.build.build import PUSH_OUTPUT
+from multiarch.core.platforms import parse_one
+from multiarch.host import binfmt
+from multiarch.oci.registry_api import platform_of
 from tests.helpers import REPO, invoke, machine_test, need, sh, table_rows
 
 pytestmark = pytest.mark.integration

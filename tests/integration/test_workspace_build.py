@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.registry_api import RegistryAPI
+from multiarch.oci.registry_api import RegistryAPI
 from tests.gomodules import app, git_commit, in_repo, library
 from tests.helpers import REPO, assert_one_line_error, host_go, interruptible, need, sh
 

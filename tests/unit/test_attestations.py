@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from multiarch import attestations
-from multiarch.registry_api import digest, platform_manifests
+from multiarch.build import attestations
+from multiarch.oci.registry_api import digest, platform_manifests
 
 AMD, ARM = "sha256:" + "1" * 64, "sha256:" + "2" * 64
 INDEX = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from multiarch import binfmt
-from multiarch.platforms import parse_one
+from multiarch.core.platforms import parse_one
+from multiarch.host import binfmt
 
 ENTRY = """enabled
 interpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P

@@ -5,13 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import build, dockerfile, mains
-from multiarch.builder import Builder
-from multiarch.command import Runner
-from multiarch.errors import UserError
-from multiarch.platforms import parse
-from multiarch.version import Revision
-from multiarch.workspace import resolve
+from multiarch.build import build
+from multiarch.core.command import Runner
+from multiarch.core.errors import UserError
+from multiarch.core.platforms import parse
+from multiarch.dockerfile import dockerfile
+from multiarch.golang import mains
+from multiarch.golang.version import Revision
+from multiarch.golang.workspace import resolve
+from multiarch.host.builder import Builder
 
 REV = Revision("v1.2.3-dirty", "a" * 40, True, "2026-01-01T00:00:00Z", "https://x/y")
 

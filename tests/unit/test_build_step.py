@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import build_step
-from multiarch.build_step import Mount, Unsupported
-from multiarch.platforms import parse_one
+from multiarch.core.platforms import parse_one
+from multiarch.dockerfile import build_step
+from multiarch.dockerfile.build_step import Mount, Unsupported
 
 REPO = Path(__file__).parents[2]
 DOCKERFILES = [REPO / "Dockerfile", REPO / "multiarch" / "data" / "Dockerfile"]

@@ -6,11 +6,12 @@ import subprocess
 
 import pytest
 
-from multiarch import build, builder, engine
-from multiarch.builder import Builder, Node, parse_nodes
-from multiarch.builder_setup import BuilderSettings, NodeSpec, create_commands
-from multiarch.builder_setup import parse_nodes as parse_specs
-from multiarch.errors import UserError
+from multiarch.build import build
+from multiarch.core.errors import UserError
+from multiarch.host import builder, engine
+from multiarch.host.builder import Builder, Node, parse_nodes
+from multiarch.host.builder_setup import BuilderSettings, NodeSpec, create_commands
+from multiarch.host.builder_setup import parse_nodes as parse_specs
 from tests.unit.test_build_plan import flag_values, make_plan, module
 from tests.unit.test_goenv import NoContainerdStore
 

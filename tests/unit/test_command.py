@@ -2,8 +2,8 @@
 
 import pytest
 
-from multiarch.command import TAIL, Runner, cause
-from multiarch.errors import UserError
+from multiarch.core.command import TAIL, Runner, cause
+from multiarch.core.errors import UserError
 
 
 def failing(*lines: str) -> list[str]:

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from multiarch.compiler import CompileError, explain, first_error, gather, vertex_platform
+from multiarch.golang.compiler import CompileError, explain, first_error, gather, vertex_platform
 
 RUN = '[{} builder 8/8] RUN --mount=type=cache,target=/cache/go-build     go build -o /out/ "."'
 # a failed 2-platform build with plain progress, as buildx 0.13 prints it (shortened)

@@ -12,12 +12,12 @@ from invoke import Config
 from invoke.exceptions import Exit
 from invoke.util import yaml
 
-from multiarch import config
-from multiarch.build import BuildSettings
-from multiarch.config import DEFAULTS
-from multiarch.errors import UserError
-from multiarch.goenv import GoSettings
-from multiarch.registry import RegistrySettings
+from multiarch.build.build import BuildSettings
+from multiarch.core import config
+from multiarch.core.config import DEFAULTS
+from multiarch.core.errors import UserError
+from multiarch.golang.goenv import GoSettings
+from multiarch.host.registry import RegistrySettings
 from multiarch.tasks import namespace
 from multiarch.tasks.edge import Switches
 from tests.helpers import REPO

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.context_files import Ignore, empty_directory, send, walk
-from multiarch.errors import UserError
+from multiarch.core.errors import UserError
+from multiarch.dockerfile.context_files import Ignore, empty_directory, send, walk
 
 
 @pytest.mark.parametrize(

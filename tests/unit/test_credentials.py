@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from multiarch import credentials
-from multiarch.errors import UserError
+from multiarch.core.errors import UserError
+from multiarch.oci import credentials
 
 
 @pytest.fixture

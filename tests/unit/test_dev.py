@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.context_files import Ignore
-from multiarch.dev import Changes, Cycle, DevSettings, line
-from multiarch.errors import UserError
+from multiarch.core.errors import UserError
+from multiarch.dockerfile.context_files import Ignore
+from multiarch.fast.dev import Changes, Cycle, DevSettings, line
 
 
 @dataclass

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import dockerfile
-from multiarch.errors import UserError
+from multiarch.core.errors import UserError
+from multiarch.dockerfile import dockerfile
 
 
 def test_the_default_names_nothing_of_hellorld():

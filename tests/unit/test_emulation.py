@@ -8,9 +8,10 @@ import subprocess
 
 import pytest
 
-from multiarch import doctor, emulation, engine
-from multiarch.errors import UserError
-from multiarch.platforms import parse_one
+from multiarch.core.errors import UserError
+from multiarch.core.platforms import parse_one
+from multiarch.host import emulation, engine
+from multiarch.prove import doctor
 from tests.unit.test_binfmt import ENTRY
 
 

@@ -6,7 +6,7 @@ import json
 import socket
 import struct
 
-from multiarch import engine
+from multiarch.host import engine
 
 
 def unix_socket(path) -> socket.socket:

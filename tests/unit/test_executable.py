@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import executable
-from multiarch.platforms import parse_one
+from multiarch.core.platforms import parse_one
+from multiarch.oci import executable
 from tests.helpers import host_go, need
 
 MAIN = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("Hello, world!") }\n'

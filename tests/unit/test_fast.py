@@ -14,11 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import build, dockerfile, fast, fast_image, files, mains
-from multiarch.builder import Builder
-from multiarch.platforms import parse
-from multiarch.version import Revision
-from multiarch.workspace import resolve
+from multiarch.build import build
+from multiarch.core import files
+from multiarch.core.platforms import parse
+from multiarch.dockerfile import dockerfile
+from multiarch.fast import fast, fast_image
+from multiarch.golang import mains
+from multiarch.golang.version import Revision
+from multiarch.golang.workspace import resolve
+from multiarch.host.builder import Builder
 from tests.helpers import REPO
 
 REV = Revision("v1.2.3", "a" * 40, False, "2026-01-01T00:00:00Z", "https://x/y")

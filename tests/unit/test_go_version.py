@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import doctor, goenv, workspace
-from multiarch.errors import UserError
-from multiarch.goenv import GoEnv, GoSettings
-from multiarch.registry import RegistrySettings
+from multiarch.core.errors import UserError
+from multiarch.golang import goenv, workspace
+from multiarch.golang.goenv import GoEnv, GoSettings
+from multiarch.host.registry import RegistrySettings
+from multiarch.prove import doctor
 
 
 def write(path: Path, text: str) -> Path:

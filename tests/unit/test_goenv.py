@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import build, builder, engine, goenv
-from multiarch.command import Runner
-from multiarch.errors import UserError
-from multiarch.goenv import GoEnv, GoSettings
+from multiarch.build import build
+from multiarch.core.command import Runner
+from multiarch.core.errors import UserError
+from multiarch.golang import goenv
+from multiarch.golang.goenv import GoEnv, GoSettings
+from multiarch.host import builder, engine
 from tests.unit.test_build_plan import flag_values, make_plan, module
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"

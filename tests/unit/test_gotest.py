@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import dockerfile as dockerfiles
-from multiarch import gotest, workspace
-from multiarch.build import BuildSettings
-from multiarch.command import Runner
-from multiarch.errors import UserError
-from multiarch.platforms import Platform
+from multiarch.build.build import BuildSettings
+from multiarch.core.command import Runner
+from multiarch.core.errors import UserError
+from multiarch.core.platforms import Platform
+from multiarch.dockerfile import dockerfile as dockerfiles
+from multiarch.golang import workspace
+from multiarch.prove import gotest
 from tests.gomodules import module
 
 ARM = Platform("linux", "arm", "v7")

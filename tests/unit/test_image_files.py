@@ -8,8 +8,8 @@ import tarfile
 
 import pytest
 
-from multiarch import image_files
-from multiarch.errors import UserError
+from multiarch.core.errors import UserError
+from multiarch.oci import image_files
 
 
 def layer(*entries) -> bytes:

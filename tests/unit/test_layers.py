@@ -1,97 +1,189 @@
-"""An image's files read from its layers: order, whiteouts, and what counts as different."""
+"""The package's layers: every import in multiarch/ points down, never across or around.
 
-import gzip
-import hashlib
-import io
-import json
-import tarfile
+A module may import from its own subpackage and from a subpackage of a lower rank. Two
+subpackages of the same rank do not see each other (golang and dockerfile are two sides
+of a build, fast and prove two users of one), and no chain of imports comes back to
+where it started. docs/development.md draws the same table.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 import pytest
 
-from multiarch import layers
-from multiarch.errors import UserError
+PACKAGE = Path(__file__).resolve().parents[2] / "multiarch"
+
+# lowest first; a rank may import from the ranks before it
+LAYERS = [
+    {"core"},  # errors, the command runner, files, platforms, the settings table
+    {"oci"},  # references, the registry client, layers, image files, binaries, SBOMs
+    {"golang", "dockerfile"},  # the Go module side; the Dockerfile side
+    {"host"},  # the Docker daemon, its builders, emulation, the local registry
+    {"build"},  # a build's plan and run, binaries, manifests, releases, provenance
+    {"fast", "prove"},  # the fast path and `invoke dev`; smoke, gotest, verify, doctor
+    {"tasks"},  # the Invoke tasks: options in, one call, output out
+]
+RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
+TOP_LEVEL_MODULES = 8  # at most this many modules directly in multiarch/
 
 
-def layer(*entries: tuple[str, bytes | None], mtime: int = 100, uid: int = 0) -> bytes:
-    """A gzip layer; an entry whose content is None is a directory."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tar:
-        for name, content in entries:
-            info = tarfile.TarInfo(name)
-            info.mtime, info.uid, info.gid = mtime, uid, uid
-            if content is None:
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-                tar.addfile(info)
-            else:
-                info.size, info.mode = len(content), 0o644
-                tar.addfile(info, io.BytesIO(content))
-    return gzip.compress(raw.getvalue())
+def modules(root: Path) -> dict[str, Path]:
+    """Every module under the package at root, by dotted name (a package by its own)."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = [root.name, *path.relative_to(root).with_suffix("").parts]
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
 
 
-def read(*blobs: bytes) -> dict[str, layers.File]:
-    by_digest = {f"sha256:{hashlib.sha256(b).hexdigest()}": b for b in blobs}
-    manifest = {"layers": [{"digest": d} for d in by_digest]}
-    return layers.files(manifest, by_digest.__getitem__)
+def imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The package's modules that the module imports, anywhere in it (a function body
+    or an `if TYPE_CHECKING:` block counts too)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([base] if base else []))
+            # `from .. import build`: a module if there is one by that name
+            targets = [
+                f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names
+            ]
+        else:
+            continue
+        for target in targets:
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
 
 
-def test_files_with_size_mode_owner_time_and_hash():
-    tree = read(layer(("etc", None), ("etc/passwd", b"root\n"), uid=7))
-    assert sorted(tree) == ["/etc", "/etc/passwd"]
-    f = tree["/etc/passwd"]
-    assert (f.size, f.mode, f.owner, f.mtime) == (5, "-rw-r--r--", "7:7", 100)
-    assert f.content == "sha256:" + hashlib.sha256(b"root\n").hexdigest()
-    assert tree["/etc"].mode == "drwxr-xr-x" and tree["/etc"].content == ""
-    assert "5 bytes, -rw-r--r--, 7:7, mtime 100, sha256:" in f.describe()
+def layer(name: str) -> str | None:
+    """The subpackage (or top-level module) a module is in; None for the package itself."""
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 else None
 
 
-def test_later_layers_win_and_whiteouts_delete():
-    tree = read(
-        layer(("a", b"1"), ("d", None), ("d/x", b"x"), ("d/y", b"y"), ("o", None), ("o/z", b"z")),
-        layer(("a", b"22"), ("d/.wh.x", b""), ("o/.wh..wh..opq", b""), ("o/new", b"n")),
+def cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the graph, as the modules along it, or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt) :] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def problems(root: Path) -> list[str]:
+    """What breaks the layering of the package at root, one line each."""
+    found = modules(root)
+    graph = {name: imports(name, path, set(found)) for name, path in found.items()}
+    wrong = []
+    for name, targets in sorted(graph.items()):
+        mine = layer(name)
+        if mine is not None and mine not in RANK:
+            wrong.append(f"{name}: in no layer (add {mine} to LAYERS)")
+            continue
+        for target in sorted(targets):
+            theirs = layer(target)
+            if mine is None or theirs is None or theirs == mine or theirs not in RANK:
+                continue
+            if RANK[theirs] > RANK[mine]:
+                wrong.append(f"{name} imports {target}: {mine} is below {theirs}")
+            elif RANK[theirs] == RANK[mine]:
+                wrong.append(f"{name} imports {target}: {mine} and {theirs} do not see each other")
+    if loop := cycle(graph):
+        wrong.append("import cycle: " + " -> ".join(loop))
+    return wrong
+
+
+def test_imports_point_down():
+    assert problems(PACKAGE) == []
+
+
+def test_every_layer_is_there():
+    assert {layer(name) for name in modules(PACKAGE)} - {None} == set(RANK)
+
+
+def test_few_modules_at_the_top():
+    assert len(list(PACKAGE.glob("*.py"))) <= TOP_LEVEL_MODULES
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / "multiarch" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    for directory in [root / "multiarch", *(root / "multiarch").rglob("*")]:
+        if directory.is_dir() and not (directory / "__init__.py").exists():
+            (directory / "__init__.py").write_text("")
+    return root / "multiarch"
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (  # relative, from a function body
+            {"core/low.py": "def f():\n    from ..build import plan\n", "build/plan.py": ""},
+            "multiarch.core.low imports multiarch.build.plan: core is below build",
+        ),
+        (  # absolute, a name from the module
+            {"oci/low.py": "from multiarch.host.docker import run\n", "host/docker.py": ""},
+            "multiarch.oci.low imports multiarch.host.docker: oci is below host",
+        ),
+        (
+            {"golang/a.py": "from ..dockerfile import b\n", "dockerfile/b.py": ""},
+            "multiarch.golang.a imports multiarch.dockerfile.b:"
+            " golang and dockerfile do not see each other",
+        ),
+        (
+            {
+                "fast/a.py": "from . import b\n",
+                "fast/b.py": "from typing import TYPE_CHECKING\n"
+                "if TYPE_CHECKING:\n    from .a import A\n",
+            },
+            "import cycle: multiarch.fast.a -> multiarch.fast.b -> multiarch.fast.a",
+        ),
+        (
+            {"misc/a.py": ""},
+            "multiarch.misc.a: in no layer (add misc to LAYERS)",
+        ),
+    ],
+)
+def test_the_checker_reports(tmp_path, files, expected):
+    assert expected in problems(write(tmp_path, files))
+
+
+def test_the_checker_accepts_downward_imports(tmp_path):
+    root = write(
+        tmp_path,
+        {
+            "core/errors.py": "",
+            "golang/a.py": "from ..core.errors import UserError\nfrom . import b\n",
+            "golang/b.py": "from multiarch.core import errors\n",
+            "tasks/t.py": "from ..golang import a\nfrom .. import core\n",
+        },
     )
-    assert tree["/a"].size == 2
-    assert sorted(tree) == ["/a", "/d", "/d/y", "/o", "/o/new"]
-
-
-def test_differences_name_each_path_with_both_sides():
-    a = read(layer(("same", b"s"), ("gone", b"g")))
-    b = read(layer(("same", b"s"), ("new", b"n")))
-    diff = layers.differences(a, b)
-    assert [(path, x is None, y is None) for path, x, y in diff] == [
-        ("/gone", False, True),
-        ("/new", True, False),
-    ]
-    # the same bytes at another time differ: times are in the layers, so in the digest
-    later = read(layer(("same", b"s"), mtime=200))
-    ((path, x, y),) = layers.differences(read(layer(("same", b"s"))), later)
-    assert path == "/same" and (x.mtime, y.mtime) == (100, 200)
-
-
-def test_config_differences_name_the_keys():
-    a = {"created": "1", "config": {"Labels": {"a": "1"}, "User": "0"}, "os": "linux"}
-    b = {"created": "2", "config": {"Labels": {"a": "2"}, "User": "0"}, "os": "linux"}
-    assert layers.config_differences(a, b) == ["config.Labels", "created"]
-    assert layers.config_differences(a, a) == []
-
-
-def test_an_unreadable_layer_is_one_error():
-    with pytest.raises(UserError, match="cannot be read"):
-        read(b"\x28\xb5\x2f\xfd not a tar")
-
-
-def test_an_oci_layout_with_one_manifest_names_its_platform(tmp_path):
-    blobs = tmp_path / "blobs" / "sha256"
-    blobs.mkdir(parents=True)
-
-    def put(doc: dict) -> str:
-        data = json.dumps(doc).encode()
-        digest = hashlib.sha256(data).hexdigest()
-        (blobs / digest).write_bytes(data)
-        return f"sha256:{digest}"
-
-    config = put({"os": "linux", "architecture": "arm", "variant": "v7"})
-    manifest = put({"config": {"digest": config}, "layers": []})
-    media = "application/vnd.oci.image.manifest.v1+json"
-    top = {"manifests": [{"mediaType": media, "digest": manifest}]}
-    (tmp_path / "index.json").write_text(json.dumps(top))
-    assert layers.Layout(tmp_path).image() == (manifest, {"linux/arm/v7": manifest})
+    assert problems(root) == []

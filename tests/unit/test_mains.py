@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import mains
-from multiarch.errors import UserError
+from multiarch.core.errors import UserError
+from multiarch.golang import mains
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import binaries, build, dockerfile, mains, manifest
-from multiarch.builder import Builder
-from multiarch.platforms import Platform, parse
-from multiarch.version import Revision
-from multiarch.workspace import resolve
+from multiarch.build import binaries, build, manifest
+from multiarch.core.platforms import Platform, parse
+from multiarch.dockerfile import dockerfile
+from multiarch.golang import mains
+from multiarch.golang.version import Revision
+from multiarch.golang.workspace import resolve
+from multiarch.host.builder import Builder
 
 REV = Revision("v1.4.2", "a" * 40, False, "2026-01-01T00:00:00Z", "")
 

@@ -1,7 +1,7 @@
 import pytest
 
-from multiarch.errors import UserError
-from multiarch.platforms import Platform, join, parse
+from multiarch.core.errors import UserError
+from multiarch.core.platforms import Platform, join, parse
 
 
 def test_parses_and_normalises_like_buildx():

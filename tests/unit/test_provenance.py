@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import provenance
-from multiarch.builder import Builder
-from multiarch.errors import UserError
-from multiarch.goenv import GoEnv
-from multiarch.version import Revision
+from multiarch.build import provenance
+from multiarch.core.errors import UserError
+from multiarch.golang.goenv import GoEnv
+from multiarch.golang.version import Revision
+from multiarch.host.builder import Builder
 from tests.unit.test_build_plan import make_plan, module
 
 COMMIT = "c0ffee" + "0" * 34

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from multiarch import reference
-from multiarch.build import BuildSettings, check, tag_list
-from multiarch.errors import UserError
-from multiarch.version import Revision
+from multiarch.build.build import BuildSettings, check, tag_list
+from multiarch.core.errors import UserError
+from multiarch.golang.version import Revision
+from multiarch.oci import reference
 
 
 @pytest.mark.parametrize("name", ["hellorld", "owner/app", "a.b_c__d-e/f--g", "x" * 255])
@@ -75,3 +77,50 @@ def test_build_settings_checked_before_anything_runs(settings, words):
         check(BuildSettings(**settings))
     for word in words:
         assert word in str(err.value)
+
+
+@pytest.mark.parametrize("registry", ["localhost:5000/", "localhost:5000//"])
+def test_a_registry_with_a_trailing_slash_names_the_registry(registry, tmp_path):
+    from invoke import Config, Context
+
+    from multiarch.core.config import DEFAULTS
+    from multiarch.tasks.smoke import default_images
+
+    settings = BuildSettings(registry=registry)
+    assert settings.registry == "localhost:5000"
+    check(settings)
+    assert dataclasses.replace(settings, tag="x").registry == "localhost:5000"
+    # smoke's default image, from invoke.yaml or INVOKE_BUILD_REGISTRY
+    (tmp_path / "go.mod").write_text("module example.com/hellorld\n\ngo 1.24\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    build = {**DEFAULTS["build"], "registry": registry, "context": str(tmp_path)}
+    config = Config(overrides={**DEFAULTS, "build": build})
+    assert default_images(Context(config)) == ["localhost:5000/hellorld:e2e"]
+
+
+@pytest.mark.parametrize(
+    ("ref", "parts", "written"),
+    [
+        ("localhost:5000/app:1.0", ("localhost:5000", "app", "1.0", ""), "localhost:5000/app:1.0"),
+        (
+            "localhost:5000/a/b",
+            ("localhost:5000", "a/b", "latest", ""),
+            "localhost:5000/a/b:latest",
+        ),
+        (
+            "ghcr.io/o/app@sha256:ab",
+            ("ghcr.io", "o/app", "", "sha256:ab"),
+            "ghcr.io/o/app@sha256:ab",
+        ),
+        ("[::1]:5000/app:e2e", ("[::1]:5000", "app", "e2e", ""), "[::1]:5000/app:e2e"),
+    ],
+)
+def test_reference_parsed_and_written_back(ref, parts, written):
+    r = reference.Reference.parse(ref)
+    assert (r.host, r.repository, r.tag, r.digest) == parts
+    assert str(r) == written
+
+
+def test_reference_names_a_registry():
+    with pytest.raises(UserError, match="names no registry"):
+        reference.Reference.parse("app:1.0")

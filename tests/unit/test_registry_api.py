@@ -3,9 +3,9 @@ import threading
 
 import pytest
 
-from multiarch.errors import UserError
-from multiarch.registry import RegistrySettings, _is_registry
-from multiarch.registry_api import (
+from multiarch.core.errors import UserError
+from multiarch.host.registry import RegistrySettings, _is_registry
+from multiarch.oci.registry_api import (
     RegistryAPI,
     _scope,
     challenge,

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from multiarch import release, semver
-from multiarch.command import Runner
-from multiarch.errors import UserError
+from multiarch.build import release
+from multiarch.core.command import Runner
+from multiarch.core.errors import UserError
+from multiarch.golang import semver
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
 
@@ -183,7 +184,7 @@ def test_the_tasks_own_untracked_files_do_not_count(tmp_path):
 
 
 def test_output_directories_inside_the_module_only(tmp_path):
-    from multiarch.files import output_dir
+    from multiarch.core.files import output_dir
 
     module = tmp_path / "mod"
     (module / "sub").mkdir(parents=True)

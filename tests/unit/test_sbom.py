@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from multiarch import executable, sbom
+from multiarch.oci import executable, sbom
 
 MODINFO = "\n".join(
     [

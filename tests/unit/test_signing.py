@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from multiarch import signing
-from multiarch.errors import UserError
+from multiarch.build import signing
+from multiarch.core.errors import UserError
 
 PKCS8 = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEG\n-----END PRIVATE KEY-----\n"
 

@@ -8,9 +8,9 @@ import pytest
 from invoke.vendor import yaml
 from rich.console import Console
 
-from multiarch import smoke
-from multiarch.errors import UserError
-from multiarch.platforms import parse_one
+from multiarch.core.errors import UserError
+from multiarch.core.platforms import parse_one
+from multiarch.prove import smoke
 from tests.helpers import REPO
 
 COMMIT = "0af8580c2f112b5fe0a256cd8136fec72f2984cc"

@@ -2,9 +2,9 @@
 
 import pytest
 
-from multiarch import verify
-from multiarch.errors import UserError
-from multiarch.version import Revision
+from multiarch.core.errors import UserError
+from multiarch.golang.version import Revision
+from multiarch.prove import verify
 
 COMMIT = "c" * 40
 CLEAN = {

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.version import describe, tags_at_head
+from multiarch.golang.version import describe, tags_at_head
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
 

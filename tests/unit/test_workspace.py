@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.errors import UserError
-from multiarch.workspace import (
+from multiarch.core.errors import UserError
+from multiarch.golang.workspace import (
     GOWORK_CONTEXT,
     ModFile,
     Module,

@@ -1,0 +1,1 @@
+"""The lowest layer: user errors, the command runner, files, platforms, the settings table."""

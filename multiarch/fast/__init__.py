@@ -1,0 +1,3 @@
+"""The fast path: a source change into the registry without BuildKit (state, decision,
+toolchain, image), and `invoke dev`.
+"""

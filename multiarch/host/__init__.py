@@ -1,0 +1,3 @@
+"""The Docker host: the daemon (CLI and Engine API), builders, emulation and binfmt_misc, the
+local registry.
+"""

@@ -1,0 +1,3 @@
+"""OCI images and registries: references, the registry client, credentials, layers, image files,
+binaries (ELF/PE, Go build info), SBOMs.
+"""
