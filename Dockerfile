@@ -1,8 +1,8 @@
 # A multi-platform image of a Go program, cross-compiled on the build machine's own
 # platform (no emulation during the build) with Go's caches kept between builds.
 # hellorld's own, customised from multiarch/data/Dockerfile (the default for modules
-# without one): it names hellorld itself. The README's "Dockerfile contract" says what
-# the tasks rely on.
+# without one): it names hellorld itself. The Dockerfile contract (docs/dockerfile.md)
+# says what the tasks rely on.
 ARG GO_VERSION=1.24
 
 # Other modules of a go.work workspace, and local `replace` targets, land here. For a

@@ -6,7 +6,7 @@ starts; the command itself is a plain function of the plan. There is one plan pe
 package (build.main). One main package is one `docker buildx build`; several are one
 `docker buildx bake` of a generated definition with a target per main package, so that
 they share one BuildKit session, one solve of the steps they have in common, and one
-round of the fixed costs (see the README's figures).
+round of the fixed costs (see docs/speed.md).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class BuildSettings:
     load: bool = _build("load")
     no_cache: bool = _build("no_cache")
     allow_workspace: bool = _build("allow_workspace")
-    # "auto": no attestation manifests for a registry on this machine (see README:
+    # "auto": no attestation manifests for a registry on this machine (see docs/tasks/build.md:
     # they cost a local build time and nothing reads them), buildx's default elsewhere
     attestations: str = _build("attestations")
     context: str = "."
@@ -289,7 +289,7 @@ def attestation_flags(settings: BuildSettings, registry: str) -> list[str]:
 
 
 def build_args(p: Plan) -> dict[str, str]:
-    """The build args of the Dockerfile contract (README), for one main package, and the
+    """The build args of the Dockerfile contract (docs/dockerfile.md), for one main package, and the
     settings' own: what `docker buildx build` and a bake target both get."""
     rev = p.revision
     args = {
@@ -302,7 +302,7 @@ def build_args(p: Plan) -> dict[str, str]:
         "BINARY": p.main.binary,
         **p.go.build_args(),
     }
-    if rev.epoch is not None:  # times from the commit: the image reproduces (see README)
+    if rev.epoch is not None:  # times from the commit: the image reproduces (docs/tasks/build.md)
         args["SOURCE_DATE_EPOCH"] = str(rev.epoch)
     # the settings' own (invoke test: the Go image and the packages)
     args.update(arg.split("=", 1) for arg in p.settings.build_args)

@@ -8,7 +8,8 @@ manifests are not touched: their digests stay what the build made.
 
 What it names (https://slsa.dev/spec/v1.0/provenance):
 
-- buildDefinition.buildType: BUILD_TYPE, this build (README, "SLSA provenance");
+- buildDefinition.buildType: BUILD_TYPE, this build (the README's "SLSA provenance", which
+  points to docs/tasks/release.md);
 - externalParameters: the source (its public URL, without credentials), the tag released,
   the commit, the platforms, the Dockerfile (its path in the module, or "default"), the
   target, the main package and the build args, those that may hold a secret left out and

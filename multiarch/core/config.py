@@ -1,9 +1,9 @@
 """The settings: every default in one table, and every setting checked against it.
 
 `DEFAULTS` is the one place a default is written. The settings dataclasses take their
-defaults from it, the task layer hands it to Invoke, and the README's configuration
-block is checked against it by a test. What a setting may hold is derived from the
-table too: its keys are the known settings (a typo gets a did-you-mean), the type of a
+defaults from it, the task layer hands it to Invoke, and the configuration block of
+docs/configuration.md is checked against it by a test. What a setting may hold is derived
+from the table too: its keys are the known settings (a typo gets a did-you-mean), the type of a
 default is the type a value must have, so a key added to the table is checked with no
 other change.
 """
@@ -132,7 +132,7 @@ DEFAULTS: dict[str, dict[str, object]] = {
 # Where Invoke reads a project's configuration, beside tasks.py, in its order.
 PROJECT_FILES = ("invoke.yaml", "invoke.yml", "invoke.json")
 ENV_PREFIX = "INVOKE_"
-HINT = "see the README's configuration block for every key and its type"
+HINT = "see multiarch's docs/configuration.md for every key and its type"
 
 
 def default(section: str, key: str):

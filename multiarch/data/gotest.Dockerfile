@@ -27,7 +27,7 @@ ENV GOWORK=${GOWORK}
 WORKDIR /src/${MODULE_DIR}
 COPY --from=workspace / /src/
 # Where modules come from, and the netrc and extra CA certificates as optional secrets,
-# exactly as in the build's Dockerfile (its contract: the README).
+# exactly as in the build's Dockerfile (its contract: multiarch's docs/dockerfile.md).
 ARG GOPROXY GOPRIVATE GONOPROXY GONOSUMDB GONOSUMCHECK GOSUMDB GOINSECURE GOFLAGS
 ENV NETRC=/run/secrets/netrc \
     SSL_CERT_DIR=/etc/ssl/certs:/etc/pki/tls/certs:/run/go-ca

@@ -7,7 +7,7 @@ exec form expands no variables, and an image FROM scratch has no shell that coul
 Dockerfile may use that placeholder on its ENTRYPOINT and CMD lines; one that does is
 sent to buildx on stdin, filled in for each main package.
 
-What the tasks rely on in any Dockerfile is the Dockerfile contract in the README.
+What the tasks rely on in any Dockerfile is the Dockerfile contract (docs/dockerfile.md).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ DRIVERS = ("docker-container", "remote", "kubernetes")
 NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
 # a node's architecture as kubernetes labels its nodes (kubernetes.io/arch)
 ARCH_LABEL = "kubernetes.io/arch"
-HINT = "see the README's build farm recipe"
+HINT = "see the farm recipe in multiarch's docs/tasks/builder.md"
 
 
 def _builder(key: str):
