@@ -16,7 +16,6 @@ credentials, so the same check works for a local registry and for one that needs
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,9 +39,7 @@ def suffixed(tag: str, platform: Platform) -> str:
 def for_platform(plans: list[Plan], target: Platform) -> list[Plan]:
     """The plans (one per main package) for one platform, pushed under suffixed tags."""
     return [
-        dataclasses.replace(
-            p, platforms=[target], references=[suffixed(ref, target) for ref in p.references]
-        )
+        p.for_platforms([target]).with_references([suffixed(r, target) for r in p.references])
         for p in plans
     ]
 

@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rich.markup import escape
@@ -131,13 +131,12 @@ def plan(
     out = Path(tempfile.gettempdir()) / f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
     build = None
     if runnable:
-        base = replace(build_settings, platforms=platforms.join(runnable))
-        compile_settings = replace(
-            binaries.settings(base, out),
-            target=TARGET,
-            dockerfile=str(DOCKERFILE),
-            main="",  # the tests of every package, no command
-            build_args=(f"GO_IMAGE={image}", f"PACKAGES={' '.join(packages)}"),
+        base = build_settings.for_platforms(platforms.join(runnable))
+        compile_settings = binaries.settings(base, out).of_dockerfile(
+            str(DOCKERFILE),
+            TARGET,
+            "",  # the tests of every package, no command
+            (f"GO_IMAGE={image}", f"PACKAGES={' '.join(packages)}"),
         )
         [build] = builds.plan(compile_settings, runner, environ)
     return Plan(s, runnable, unrunnable, packages, image, out, build)
