@@ -17,6 +17,7 @@ credentials, so the same check works for a local registry and for one that needs
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,3 +146,34 @@ def join(
     if runner.dry:
         return []
     return builds.pushed_manifests(runner, f"{repository}:{tags[0]}")
+
+
+@dataclass(frozen=True)
+class Joined:
+    """One multi-platform image made from its per-platform inputs."""
+
+    repository: str  # REGISTRY/IMAGE
+    tags: list[str]
+    manifests: list[PlatformManifest]  # as the registry serves the joined index
+    inputs: list[Input]
+
+    @property
+    def references(self) -> list[str]:
+        return [f"{self.repository}:{tag}" for tag in self.tags]
+
+    def source(self, manifest: PlatformManifest) -> str:
+        """The input a platform's manifest came from, "" if none of them."""
+        return {i.digest: i.reference for i in self.inputs}.get(manifest.digest, "")
+
+
+def create(settings: BuildSettings, runner: Runner) -> Iterator[Joined]:
+    """Join the per-platform images of every repository (one per main package) into its
+    multi-platform tags, every input of every image checked before any tag is written;
+    each one yielded as it is made, none in a dry run."""
+    repositories, tags = target(settings)
+    targets = platforms.parse(settings.platforms)
+    found = {r: inputs(runner, r, tags[0], targets) for r in repositories}
+    for repository, checked in found.items():
+        joined = join(runner, repository, tags, checked)
+        if not runner.dry:
+            yield Joined(repository, tags, joined, checked)
