@@ -348,6 +348,13 @@ def tag_list(settings: BuildSettings, revision: Revision) -> list[str]:
     return [reference.valid_tag(revision.version)]
 
 
+def default_image(settings: BuildSettings) -> str:
+    """What `invoke build` pushes from this checkout (of the first main package, under
+    the first tag): the image `invoke verify` and `invoke sign` take by default."""
+    tag = tag_list(settings, describe(Path(settings.context), quiet=True))[0]
+    return str(reference.Reference(settings.registry, image_name(settings), tag))
+
+
 def provenance_labels(layout: workspace.Layout) -> dict[str, str]:
     """What a workspace build was made of: each module's path, place, commit, state."""
     if not layout.others:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..build import attestations, provenance, signing
 from ..build import build as builds
 from ..build.build import WORKSPACE_LABEL, BuildSettings
 from ..core.command import Runner, say
@@ -75,6 +76,24 @@ class Report:
     @property
     def differing(self) -> list[Platform]:
         return [p for p in self.platforms if not p.same]
+
+
+def signed(ref: str, public: Path, runner: Runner, commit: str) -> attestations.Image:
+    """The image's SBOM per platform in its index, and cosign's signatures and SPDX
+    attestations by `public` on the index and each platform; its SLSA v1 provenance, when
+    the index carries it, attested too and naming `commit`; UserError naming what lacks.
+    What was checked, read from the registry."""
+    pushed = attestations.read(ref)
+    missing = pushed.missing()
+    if missing:
+        raise UserError(
+            f"{ref} carries no SBOM attestation for {', '.join(missing)} in its index",
+            "release it with `invoke release`, which attaches them",
+        )
+    provenance.check_commit(pushed.provenance, pushed.platforms, commit)
+    signing.check(pushed.repository, pushed.digest, pushed.platforms, public, runner,
+                  pushed.provenance)  # fmt: skip
+    return pushed
 
 
 def read(reference: str) -> Image:
