@@ -73,6 +73,9 @@ class Expected:
         rev = describe(context, quiet=True)
         return cls(rev.version, rev.commit, "this checkout")
 
+    def __str__(self) -> str:
+        return f"version {self.version}, commit {self.commit}"
+
 
 @dataclass(frozen=True)
 class HttpProbe:

@@ -11,7 +11,8 @@ from ..core.command import results, say
 from ..core.errors import UserError
 from ..host import builder as builders
 from ..host.builder_setup import BuilderSettings
-from .edge import Switches, at_the_edge, options, runner
+from .edge import at_the_edge, runner
+from .options import Switches, options
 
 NAME_HELP = "the builder's name (default builder.name)"
 

@@ -12,8 +12,9 @@ from ..core.command import results, say, warn
 from ..core.config import default
 from ..core.errors import UserError
 from ..prove import gotest
-from .build import BUILD_HELP, build_settings
-from .edge import Switches, at_the_edge, number, options, print_json, runner
+from .build_options import BUILD_HELP, build_settings
+from .edge import at_the_edge, print_json, runner
+from .options import Switches, number, options
 
 
 @task(

@@ -10,8 +10,9 @@ from rich.table import Table
 from ..build import build as builds
 from ..build import manifest as manifests
 from ..core.command import results
-from .build import BUILD_HELP, build_settings
-from .edge import Switches, at_the_edge, runner
+from .build_options import BUILD_HELP, build_settings
+from .edge import at_the_edge, runner
+from .options import Switches
 from .registry import local_registry
 
 COMMON_HELP = {

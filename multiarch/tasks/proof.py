@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..core.errors import UserError
 from ..prove import smoke as smokes
-from .edge import number, options
+from .options import number, options
 
 
 def proof(c, **flags) -> smokes.Proof:

@@ -14,9 +14,9 @@ from ..core.command import results, say
 from ..core.errors import UserError
 from ..oci import sbom
 from ..oci.registry_api import RegistryAPI
-from .build import BUILD_HELP, build_settings
-from .edge import at_the_edge, options, runner
-from .release import dist_dir, shown
+from .build_options import BUILD_HELP, build_settings, dist_dir
+from .edge import at_the_edge, runner, shown
+from .options import options
 
 IMAGE_HELP = (
     "reference (default: what `invoke build` pushes from this checkout: "

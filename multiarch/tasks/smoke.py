@@ -17,7 +17,8 @@ from ..oci.registry_api import split_reference
 from ..prove import smoke as smokes
 from . import proof as proving
 from .build import build as build_task
-from .edge import at_the_edge, options, print_json, runner
+from .edge import at_the_edge, print_json, runner
+from .options import options
 
 
 @task(
@@ -78,8 +79,7 @@ def smoke(
             )
         expected = smokes.Expected.of_checkout(Path(c.config.build.context))
         if behaviour.needs_build:
-            say(f"expecting version {expected.version}, commit {expected.commit}: "
-                "what this checkout says")  # fmt: skip
+            say(f"expecting {expected}: what this checkout says")
     elif behaviour.needs_build:
         say("not built here: expecting the version and commit each image's labels name")
     done = []

@@ -12,8 +12,9 @@ from ..build import signing
 from ..core.command import results, say
 from ..core.errors import UserError
 from ..prove import verify as verifies
-from .build import BUILD_HELP, build_settings
-from .edge import at_the_edge, options, runner
+from .build_options import BUILD_HELP, build_settings
+from .edge import at_the_edge, runner
+from .options import options
 
 
 @task(

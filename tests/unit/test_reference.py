@@ -85,7 +85,7 @@ def test_a_registry_with_a_trailing_slash_names_the_registry(registry, tmp_path)
 
     from multiarch.core.config import DEFAULTS
     from multiarch.prove.smoke import images
-    from multiarch.tasks.edge import options
+    from multiarch.tasks.options import options
 
     settings = BuildSettings(registry=registry)
     assert settings.registry == "localhost:5000"

@@ -176,3 +176,7 @@ def test_images_given_or_one_per_main_package(tmp_path):
     assert smoke.images("localhost:5000/y:1", build) == ["localhost:5000/y:1"]
     with pytest.raises(UserError, match="--image"):
         smoke.images("x//y", build)
+
+
+def test_expected_says_what_it_expects():
+    assert str(EXPECTED) == f"version v1.2.3, commit {COMMIT}"
