@@ -28,9 +28,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rich.markup import escape
-from rich.table import Table
-
 from ..build import binaries
 from ..build import build as builds
 from ..build.build import BuildSettings
@@ -372,22 +369,6 @@ def summary(reports: list[Report]) -> str:
         why = ", ".join(r.failing) or r.detail
         parts.append(f"{r.package} on {r.platform} ({why})")
     return "; ".join(parts)
-
-
-def table(reports: list[Report]) -> Table:
-    t = Table("package", "platform", "runs", title="go test on every platform")
-    t.add_column("result", overflow="fold")
-    t.add_column("time")
-    for r in reports:
-        counts = f"{r.passed} passed, {r.failed} failed, {r.skipped} skipped"
-        if r.ok:
-            result = f"[green]ok: {counts}[/]"
-        else:
-            why = f": {r.detail}" if r.detail else ""
-            result = f"[red]FAIL{escape(why)}[/]" + (f" {counts}" if r.seconds is not None else "")
-        took = f"{r.seconds:.2f} s" if r.seconds is not None else "-"
-        t.add_row(r.package, r.platform, r.runs, result, took)
-    return t
 
 
 def document(reports: list[Report]) -> dict:

@@ -35,9 +35,6 @@ from dataclasses import dataclass, field
 from http.client import HTTPException
 from pathlib import Path
 
-from rich.markup import escape
-from rich.table import Table
-
 from ..build import build as builds
 from ..core import platforms
 from ..core.command import NETWORK_TIMEOUT, Runner, last_line
@@ -595,17 +592,3 @@ def _parse(platform: str) -> Platform | None:
         return platforms.parse_one(platform)
     except UserError:
         return None
-
-
-def table(ref: str, outcomes: list[Outcome]) -> Table:
-    t = Table("platform", "runs", title=f"smoke test of {ref}")
-    t.add_column("result", overflow="fold")  # paths and commands whole, never cut with "…"
-    t.add_column("time")
-    t.add_column("binary", overflow="fold")
-    t.add_column("digest")
-    for o in outcomes:
-        result = f"[green]{escape(o.detail)}[/]" if o.ok else f"[red]FAIL: {escape(o.detail)}[/]"
-        took = f"{o.seconds:.2f} s" if o.seconds is not None else "-"
-        binary = escape(o.binary.describe()) if o.binary else "-"
-        t.add_row(o.platform, o.runs, result, took, binary, o.digest[:19])
-    return t

@@ -9,13 +9,13 @@ from pathlib import Path
 from invoke import task
 
 from ..build import build as builds
-from ..core import platforms as platform_list
 from ..core.command import results, say
 from ..core.config import default
 from ..core.errors import UserError
 from ..oci.registry_api import split_reference
 from ..prove import smoke as smokes
 from . import proof as proving
+from . import tables
 from .build import build as build_task
 from .edge import at_the_edge, print_json, runner
 from .options import options
@@ -63,7 +63,7 @@ def smoke(
         expect=expect, exit=exit, http=http,
     )  # fmt: skip
     refs = smokes.images(settings["image"], builds.BuildSettings(**options(c, "build")))
-    wanted = platform_list.parse(settings["platforms"]) if settings["platforms"] else None
+    wanted = proving.platforms(settings)
     behaviour, seconds = proving.checks(settings), proving.timeout(settings)
     expected = None
     if build:
@@ -87,7 +87,7 @@ def smoke(
     for tested in smokes.smoke_images(refs, runner(c), expected, seconds, where, behaviour, wanted):
         done.append(tested)
         if not json:
-            results.print(smokes.table(tested.ref, tested.outcomes))
+            results.print(tables.smoke(tested.ref, tested.outcomes))
     summary = smokes.Summary(done)
     if json:
         print_json(summary.document)

@@ -11,6 +11,7 @@ from rich.console import Console
 from multiarch.core.errors import UserError
 from multiarch.core.platforms import parse_one
 from multiarch.prove import smoke
+from multiarch.tasks import tables
 from tests.helpers import REPO
 
 COMMIT = "0af8580c2f112b5fe0a256cd8136fec72f2984cc"
@@ -128,7 +129,7 @@ def test_table_and_json_show_how_each_platform_ran():
         ),
     ]
     console = Console(record=True, width=200)
-    console.print(smoke.table("localhost:5000/app:1", outcomes))
+    console.print(tables.smoke("localhost:5000/app:1", outcomes))
     text = console.export_text()
     assert "sha256:aaaaaaaaaaaa" in text and "0.50 s" in text
     assert "emulated (qemu-aarch64)" in text and "FAIL: exit 3: [x]" in text
@@ -180,3 +181,10 @@ def test_images_given_or_one_per_main_package(tmp_path):
 
 def test_expected_says_what_it_expects():
     assert str(EXPECTED) == f"version v1.2.3, commit {COMMIT}"
+
+
+def test_smoke_platforms_option():
+    from multiarch.tasks import proof
+
+    assert proof.platforms({"platforms": ""}) is None
+    assert proof.platforms({"platforms": "linux/arm64"}) == [parse_one("linux/arm64")]
