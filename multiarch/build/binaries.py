@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..core import platforms
@@ -54,14 +54,7 @@ def settings(base: BuildSettings, dest: Path) -> BuildSettings:
     """
     targets = platforms.parse(base.platforms)
     out = dest if len(targets) > 1 else directory(dest, targets[0])
-    return replace(
-        base,
-        target=TARGET,
-        output=f"type=local,dest={out}",
-        push=False,
-        load=False,
-        attestations="off",
-    )
+    return base.of_stage(TARGET).exported_to(f"type=local,dest={out}").without_attestations()
 
 
 def build(
@@ -71,7 +64,7 @@ def build(
     dist = dist.resolve()
     with _scratch(dist, runner.dry) as scratch:
         plans = [
-            replace(p, settings=settings(p.settings, scratch / p.main.binary))
+            p.with_settings(settings(p.settings, scratch / p.main.binary))
             for p in builds.plan(settings(base, scratch), runner, environ)
         ]
         builds.run(plans, runner)

@@ -93,6 +93,60 @@ class BuildSettings:
         # REGISTRY/IMAGE:TAG, and a second "/" would make "localhost:5000//hellorld:e2e"
         object.__setattr__(self, "registry", self.registry.rstrip("/"))
 
+    # derived settings: each says what the other build is, none changes this one
+
+    def for_platforms(self, platforms: str) -> BuildSettings:
+        """The same build for other platforms ("linux/amd64,linux/arm64")."""
+        return dataclasses.replace(self, platforms=platforms)
+
+    def tagged(self, *tags: str) -> BuildSettings:
+        """The same build under these tags instead of build.tag's."""
+        return dataclasses.replace(self, tag=",".join(tags))
+
+    def in_context(self, context: str) -> BuildSettings:
+        """The same build from another directory (a worktree of the same module)."""
+        return dataclasses.replace(self, context=context)
+
+    def of_stage(self, target: str) -> BuildSettings:
+        """The build of another stage of the same Dockerfile."""
+        return dataclasses.replace(self, target=target)
+
+    def of_dockerfile(
+        self, dockerfile: str, target: str, main: str, build_args: tuple[str, ...]
+    ) -> BuildSettings:
+        """The build of a stage of another Dockerfile, with its main package ("" for none)
+        and build arguments."""
+        return dataclasses.replace(
+            self, dockerfile=dockerfile, target=target, main=main, build_args=build_args
+        )
+
+    def pushed(self) -> BuildSettings:
+        """Pushed to the registry, neither loaded nor exported."""
+        return dataclasses.replace(self, push=True, load=False, output="")
+
+    def loaded(self) -> BuildSettings:
+        """Loaded into the daemon, neither pushed nor exported."""
+        return dataclasses.replace(self, push=False, load=True, output="")
+
+    def kept(self) -> BuildSettings:
+        """Neither pushed nor loaded: kept in the builder, or exported (output)."""
+        return dataclasses.replace(self, push=False, load=False)
+
+    def exported_to(self, output: str) -> BuildSettings:
+        """Exported (a buildx --output, "type=oci,dest=..."), neither pushed nor loaded."""
+        return dataclasses.replace(self.kept(), output=output)
+
+    def without_attestations(self) -> BuildSettings:
+        return dataclasses.replace(self, attestations="off")
+
+    def without_cache(self) -> BuildSettings:
+        """Every step run again (--no-cache)."""
+        return dataclasses.replace(self, no_cache=True)
+
+    def with_cache(self) -> BuildSettings:
+        """Steps reused from the builder's cache, whatever build.no_cache says."""
+        return dataclasses.replace(self, no_cache=False)
+
 
 @dataclass
 class Plan:
@@ -149,6 +203,38 @@ class Plan:
             return ""
         host, repo, _ = split_reference(self.reference)
         return str(reference.Reference(host, repo, "buildcache"))
+
+    # derived plans: each says what the other build is, none changes this one
+
+    def for_platforms(self, platforms: list[Platform]) -> Plan:
+        """The same build for some (or other) platforms."""
+        return dataclasses.replace(self, platforms=platforms)
+
+    def with_references(self, references: list[str]) -> Plan:
+        """The same build under other references (REGISTRY/IMAGE:TAG)."""
+        return dataclasses.replace(self, references=references)
+
+    def with_settings(self, settings: BuildSettings) -> Plan:
+        """The same main package and sources, built as settings say (output, stage, ...)."""
+        return dataclasses.replace(self, settings=settings)
+
+    def exported_to(self, output: str) -> Plan:
+        """The same build exported (buildx --output) instead of pushed or loaded."""
+        return self.with_settings(self.settings.exported_to(output))
+
+    def of_revision(self, revision: Revision) -> Plan:
+        """The same build labelled and stamped as another revision of the sources."""
+        return dataclasses.replace(self, revision=revision)
+
+    def at_version(self, version: str) -> Plan:
+        """The same build with the binary and labels saying this version ("v1.4.2"),
+        whatever `git describe` picks."""
+        return self.of_revision(dataclasses.replace(self.revision, version=version))
+
+    def with_dockerfile_text(self, text: str) -> Plan:
+        """The same build from another Dockerfile text, sent through stdin (a cut of this
+        one: the toolchain image's stages)."""
+        return dataclasses.replace(self, dockerfile_text=text)
 
 
 def plan(settings: BuildSettings, runner: Runner, environ) -> list[Plan]:
@@ -260,6 +346,13 @@ def tag_list(settings: BuildSettings, revision: Revision) -> list[str]:
     if settings.tag:
         return [t.strip() for t in settings.tag.split(",")]
     return [reference.valid_tag(revision.version)]
+
+
+def default_image(settings: BuildSettings) -> str:
+    """What `invoke build` pushes from this checkout (of the first main package, under
+    the first tag): the image `invoke verify` and `invoke sign` take by default."""
+    tag = tag_list(settings, describe(Path(settings.context), quiet=True))[0]
+    return str(reference.Reference(settings.registry, image_name(settings), tag))
 
 
 def provenance_labels(layout: workspace.Layout) -> dict[str, str]:
@@ -477,7 +570,7 @@ def run_client_push(p: Plan, runner: Runner) -> Result | None:
     with p.layout.contexts() as contexts, tempfile.TemporaryDirectory(prefix="multiarch-") as tmp:
         layouts = [Path(tmp) / f"oci-{i}" for i in range(len(groups))]
         for group, layout in zip(groups, layouts, strict=True):
-            argv = command(dataclasses.replace(p, platforms=group), contexts, None, layout)
+            argv = command(p.for_platforms(group), contexts, None, layout)
             runner.run(
                 argv,
                 input=p.dockerfile_text,

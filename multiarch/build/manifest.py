@@ -16,8 +16,8 @@ credentials, so the same check works for a local registry and for one that needs
 
 from __future__ import annotations
 
-import dataclasses
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,9 +40,7 @@ def suffixed(tag: str, platform: Platform) -> str:
 def for_platform(plans: list[Plan], target: Platform) -> list[Plan]:
     """The plans (one per main package) for one platform, pushed under suffixed tags."""
     return [
-        dataclasses.replace(
-            p, platforms=[target], references=[suffixed(ref, target) for ref in p.references]
-        )
+        p.for_platforms([target]).with_references([suffixed(r, target) for r in p.references])
         for p in plans
     ]
 
@@ -148,3 +146,34 @@ def join(
     if runner.dry:
         return []
     return builds.pushed_manifests(runner, f"{repository}:{tags[0]}")
+
+
+@dataclass(frozen=True)
+class Joined:
+    """One multi-platform image made from its per-platform inputs."""
+
+    repository: str  # REGISTRY/IMAGE
+    tags: list[str]
+    manifests: list[PlatformManifest]  # as the registry serves the joined index
+    inputs: list[Input]
+
+    @property
+    def references(self) -> list[str]:
+        return [f"{self.repository}:{tag}" for tag in self.tags]
+
+    def source(self, manifest: PlatformManifest) -> str:
+        """The input a platform's manifest came from, "" if none of them."""
+        return {i.digest: i.reference for i in self.inputs}.get(manifest.digest, "")
+
+
+def create(settings: BuildSettings, runner: Runner) -> Iterator[Joined]:
+    """Join the per-platform images of every repository (one per main package) into its
+    multi-platform tags, every input of every image checked before any tag is written;
+    each one yielded as it is made, none in a dry run."""
+    repositories, tags = target(settings)
+    targets = platforms.parse(settings.platforms)
+    found = {r: inputs(runner, r, tags[0], targets) for r in repositories}
+    for repository, checked in found.items():
+        joined = join(runner, repository, tags, checked)
+        if not runner.dry:
+            yield Joined(repository, tags, joined, checked)

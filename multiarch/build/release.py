@@ -27,7 +27,6 @@ the index and every platform's manifest and attests the SBOMs and the provenance
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import os
@@ -131,14 +130,9 @@ def release(
         )
     tags = version.image_tags()
     say(f"releasing {version.tag} as {', '.join(tags)}")
-    settings = dataclasses.replace(
-        base, tag=",".join(tags), push=True, load=False, output="", target="image"
-    )
+    settings = base.tagged(*tags).pushed().of_stage("image")
     # the binary and the labels say which tag is released, whatever `git describe` picks
-    pushes = [
-        dataclasses.replace(p, revision=dataclasses.replace(p.revision, version=version.tag))
-        for p in builds.plan(settings, runner, environ)
-    ]
+    pushes = [p.at_version(version.tag) for p in builds.plan(settings, runner, environ)]
     builds.ensure_registry(pushes[0], registry_settings, runner)
 
     archives = []
@@ -148,13 +142,7 @@ def release(
     # written under another name first: an interrupted export leaves no truncated archive
     partials = [a.with_name(a.name + ".partial") for a in archives]
     exports = [
-        dataclasses.replace(
-            push,
-            settings=dataclasses.replace(
-                push.settings, push=False, output=f"type=oci,dest={partial}"
-            ),
-            references=[push.reference],
-        )
+        push.exported_to(f"type=oci,dest={partial}").with_references([push.reference])
         for push, partial in zip(pushes, partials, strict=True)
     ]
     checksums = [a.with_name(a.name + ".sha256") for a in archives]

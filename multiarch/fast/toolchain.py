@@ -21,7 +21,6 @@ label, layer or printed command.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
@@ -107,11 +106,12 @@ class Toolchain:
         p, step = self.fast.plan, self.fast.step
         head = "".join(p.dockerfile_sent.splitlines(keepends=True)[: step.sources_line - 1])
         host = parse_one(emulation.daemon_host(self.runner).platform)
-        settings = dataclasses.replace(
-            p.settings, target=step.stage, push=False, load=True, output="", no_cache=False
-        )
-        plan = dataclasses.replace(
-            p, settings=settings, platforms=[host], references=[self.image], dockerfile_text=head
+        settings = p.settings.of_stage(step.stage).loaded().with_cache()
+        plan = (
+            p.with_settings(settings)
+            .with_dockerfile_text(head)
+            .for_platforms([host])
+            .with_references([self.image])
         )
         builds.run([plan], self.runner)
         doc = docker.inspect(self.runner, "image", self.image) or {}

@@ -220,6 +220,38 @@ def no_such_builder(name: str) -> UserError:
     )
 
 
+def create(setup: BuilderSettings, runner: Runner, bootstrap: bool = True) -> None:
+    """Create the builder setup describes (`invoke builder.create`): every check first,
+    then its first node, each further one appended and, with bootstrap, every node started
+    and waited for; a builder left half-made by a failure is removed."""
+    commands = builder_setup.create_commands(setup)  # every check, before anything runs
+    if inspect(runner, setup.name) is not None:
+        raise UserError(
+            f"a builder named {setup.name!r} exists",
+            f"`invoke builder.rm --name {setup.name}` first, or choose another name",
+        )
+    try:
+        for argv in commands:
+            runner.run(argv, hint="buildx's message above says why")
+        if bootstrap:
+            runner.run(
+                ["docker", "buildx", "inspect", "--bootstrap", setup.name],
+                hint="a node did not answer: start its buildkitd, check its endpoint and TLS "
+                "files; or --no-bootstrap to create the builder as it is",
+            )
+    except UserError:
+        say(f"removing the half-made builder {setup.name!r}")
+        runner.run(builder_setup.remove_command(setup.name))
+        raise
+
+
+def remove(runner: Runner, name: str) -> None:
+    """Remove a builder (`invoke builder.rm`); UserError if there is no such builder."""
+    if inspect(runner, name) is None:
+        raise no_such_builder(name)
+    runner.run(builder_setup.remove_command(name))
+
+
 def default_builder(runner: Runner) -> Builder:
     """The builder `docker buildx build` uses without --builder."""
     fields = inspect(runner) or {}

@@ -25,11 +25,8 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-from rich.markup import escape
-from rich.table import Table
 
 from ..build import binaries
 from ..build import build as builds
@@ -131,13 +128,12 @@ def plan(
     out = Path(tempfile.gettempdir()) / f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
     build = None
     if runnable:
-        base = replace(build_settings, platforms=platforms.join(runnable))
-        compile_settings = replace(
-            binaries.settings(base, out),
-            target=TARGET,
-            dockerfile=str(DOCKERFILE),
-            main="",  # the tests of every package, no command
-            build_args=(f"GO_IMAGE={image}", f"PACKAGES={' '.join(packages)}"),
+        base = build_settings.for_platforms(platforms.join(runnable))
+        compile_settings = binaries.settings(base, out).of_dockerfile(
+            str(DOCKERFILE),
+            TARGET,
+            "",  # the tests of every package, no command
+            (f"GO_IMAGE={image}", f"PACKAGES={' '.join(packages)}"),
         )
         [build] = builds.plan(compile_settings, runner, environ)
     return Plan(s, runnable, unrunnable, packages, image, out, build)
@@ -373,22 +369,6 @@ def summary(reports: list[Report]) -> str:
         why = ", ".join(r.failing) or r.detail
         parts.append(f"{r.package} on {r.platform} ({why})")
     return "; ".join(parts)
-
-
-def table(reports: list[Report]) -> Table:
-    t = Table("package", "platform", "runs", title="go test on every platform")
-    t.add_column("result", overflow="fold")
-    t.add_column("time")
-    for r in reports:
-        counts = f"{r.passed} passed, {r.failed} failed, {r.skipped} skipped"
-        if r.ok:
-            result = f"[green]ok: {counts}[/]"
-        else:
-            why = f": {r.detail}" if r.detail else ""
-            result = f"[red]FAIL{escape(why)}[/]" + (f" {counts}" if r.seconds is not None else "")
-        took = f"{r.seconds:.2f} s" if r.seconds is not None else "-"
-        t.add_row(r.package, r.platform, r.runs, result, took)
-    return t
 
 
 def document(reports: list[Report]) -> dict:

@@ -29,24 +29,24 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.client import HTTPException
 from pathlib import Path
 
-from rich.markup import escape
-from rich.table import Table
-
+from ..build import build as builds
 from ..core import platforms
 from ..core.command import NETWORK_TIMEOUT, Runner, last_line
 from ..core.config import default
 from ..core.errors import UserError
 from ..core.platforms import Platform
+from ..golang.version import describe
 from ..host import binfmt, emulation
 from ..host.emulation import DaemonHost, Verdict
 from ..oci import executable, image_files
 from ..oci.executable import Executable
-from ..oci.reference import Reference
+from ..oci.reference import Reference, check_reference
 from ..oci.registry_api import RegistryAPI, split_reference
 
 DEFAULT_TIMEOUT = default("smoke", "timeout")
@@ -63,6 +63,15 @@ class Expected:
     version: str
     commit: str
     source: str  # where these come from, for messages: "this checkout", "its labels"
+
+    @classmethod
+    def of_checkout(cls, context: Path) -> Expected:
+        """What the checkout at context would build: its git version and commit."""
+        rev = describe(context, quiet=True)
+        return cls(rev.version, rev.commit, "this checkout")
+
+    def __str__(self) -> str:
+        return f"version {self.version}, commit {self.commit}"
 
 
 @dataclass(frozen=True)
@@ -456,6 +465,76 @@ class Proof:
         return (0, "; ".join(failed)) if failed else (len(outcomes), "")
 
 
+def images(image: str, build: builds.BuildSettings) -> list[str]:
+    """The references to test: image, or else default_images; each one checked, so that
+    a bad one is refused before anything is built."""
+    refs = [image] if image else default_images(build)
+    for ref in refs:
+        split_reference(check_reference(ref, "--image (smoke.image)"))
+    return refs
+
+
+def default_images(build: builds.BuildSettings) -> list[str]:
+    """What `invoke build` pushes, tagged e2e: one image per main package."""
+    return [str(Reference(build.registry, name, "e2e")) for name in builds.image_names(build)]
+
+
+@dataclass(frozen=True)
+class Tested:
+    """One image's smoke test, done."""
+
+    ref: str
+    outcomes: list[Outcome]
+    document: dict  # Smoke.document: the results as JSON
+
+    @property
+    def broken(self) -> list[str]:
+        return [o.platform for o in self.outcomes if not o.ok]
+
+
+def smoke_images(
+    refs: list[str],
+    runner: Runner,
+    expected: Expected | None,
+    timeout: float,
+    binfmt_root: Path,
+    checks: Behaviour,
+    wanted: list[Platform] | None = None,
+) -> Iterator[Tested]:
+    """Smoke-test each image in turn, each one yielded as soon as it is done."""
+    for ref in refs:
+        test = Smoke(ref, runner, expected, timeout, binfmt_root, checks)
+        outcomes = test.run(wanted)
+        yield Tested(ref, outcomes, test.document(outcomes))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The smoke tests of several images (build.main names several main packages)."""
+
+    images: list[Tested]
+
+    @property
+    def failures(self) -> list[str]:
+        """ "REF failed on PLATFORM, ..." for each image with a failed platform."""
+        return [f"{t.ref} failed on {', '.join(t.broken)}" for t in self.images if t.broken]
+
+    @property
+    def passed(self) -> int:
+        return sum(len(t.outcomes) for t in self.images)
+
+    @property
+    def emulated(self) -> int:
+        return sum(o.runs != "native" for t in self.images for o in t.outcomes)
+
+    @property
+    def document(self) -> dict:
+        """One image: its document; several: {"images": [one document each]}."""
+        if len(self.images) == 1:
+            return self.images[0].document
+        return {"images": [t.document for t in self.images]}
+
+
 def _capture(argv: list[str], timeout: float) -> tuple[int | None, bytes, bytes, str]:
     """Run a command, reading at most MAX_OUTPUT bytes of its output: (exit code, stdout,
     stderr, "" or why it was stopped: "timeout", "flood"). A stopped one is killed."""
@@ -513,17 +592,3 @@ def _parse(platform: str) -> Platform | None:
         return platforms.parse_one(platform)
     except UserError:
         return None
-
-
-def table(ref: str, outcomes: list[Outcome]) -> Table:
-    t = Table("platform", "runs", title=f"smoke test of {ref}")
-    t.add_column("result", overflow="fold")  # paths and commands whole, never cut with "…"
-    t.add_column("time")
-    t.add_column("binary", overflow="fold")
-    t.add_column("digest")
-    for o in outcomes:
-        result = f"[green]{escape(o.detail)}[/]" if o.ok else f"[red]FAIL: {escape(o.detail)}[/]"
-        took = f"{o.seconds:.2f} s" if o.seconds is not None else "-"
-        binary = escape(o.binary.describe()) if o.binary else "-"
-        t.add_row(o.platform, o.runs, result, took, binary, o.digest[:19])
-    return t

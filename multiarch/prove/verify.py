@@ -14,13 +14,13 @@ refused before anything is built: no commit holds what went into it.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..build import attestations, provenance, signing
 from ..build import build as builds
 from ..build.build import WORKSPACE_LABEL, BuildSettings
 from ..core.command import Runner, say
@@ -76,6 +76,24 @@ class Report:
     @property
     def differing(self) -> list[Platform]:
         return [p for p in self.platforms if not p.same]
+
+
+def signed(ref: str, public: Path, runner: Runner, commit: str) -> attestations.Image:
+    """The image's SBOM per platform in its index, and cosign's signatures and SPDX
+    attestations by `public` on the index and each platform; its SLSA v1 provenance, when
+    the index carries it, attested too and naming `commit`; UserError naming what lacks.
+    What was checked, read from the registry."""
+    pushed = attestations.read(ref)
+    missing = pushed.missing()
+    if missing:
+        raise UserError(
+            f"{ref} carries no SBOM attestation for {', '.join(missing)} in its index",
+            "release it with `invoke release`, which attaches them",
+        )
+    provenance.check_commit(pushed.provenance, pushed.platforms, commit)
+    signing.check(pushed.repository, pushed.digest, pushed.platforms, public, runner,
+                  pushed.provenance)  # fmt: skip
+    return pushed
 
 
 def read(reference: str) -> Image:
@@ -134,14 +152,12 @@ def plan(base: BuildSettings, reference: str) -> Plan:
             f"commit {rev.commit} ({reference}'s revision) is not in the repository at {root}",
             "git fetch it, or run verify in the repository the image was built from",
         )
-    settings = dataclasses.replace(
-        base,
-        platforms=",".join(image.platforms),
-        tag="verify",
-        push=False,
-        load=False,
-        no_cache=True,
-        attestations="off",
+    settings = (
+        base.for_platforms(",".join(image.platforms))
+        .tagged("verify")
+        .kept()
+        .without_cache()
+        .without_attestations()
     )
     return Plan(image, rev, root, context.relative_to(root), settings)
 
@@ -163,15 +179,13 @@ def run(p: Plan, runner: Runner, environ: Mapping[str, str]) -> Report | None:
 
 
 def _rebuild(p: Plan, context: Path, out: Path, runner, environ) -> layers.Layout:
-    settings = dataclasses.replace(
-        p.settings, context=str(context), output=f"type=oci,tar=false,dest={out}"
-    )
+    settings = p.settings.in_context(str(context)).exported_to(f"type=oci,tar=false,dest={out}")
     # an image without the workspace label was built from the module alone
     plans = builds.plan(settings, runner, {**environ, "GOWORK": "off"})
     rebuild = _of_image(plans, p.image)
     # the version, time and source its labels name, whatever git says of the commit now
     # (a tag added since, another origin URL)
-    builds.run([dataclasses.replace(rebuild, revision=p.revision)], runner)
+    builds.run([rebuild.of_revision(p.revision)], runner)
     return layers.Layout(out)
 
 

@@ -23,12 +23,13 @@ from invoke.exceptions import Exit
 from ..core.config import DEFAULTS, check_files
 from ..core.errors import UserError
 from . import builder, manifest, registry
+from .bin import bin_
 from .build import build
 from .dev import dev
 from .dockerfile import write as dockerfile
 from .doctor import doctor
 from .gotest import gotest_
-from .release import bin_, clean, release
+from .release import clean, release
 from .sign import sbom_, sign
 from .smoke import smoke
 from .verify import verify

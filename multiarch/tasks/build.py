@@ -10,50 +10,19 @@ from rich.table import Table
 
 from ..build import build as builds
 from ..core.command import results, say
-from ..core.config import default
 from ..core.errors import UserError
 from ..fast import fast as fasts
-from ..golang.goenv import GoSettings
-from ..host.builder_setup import BuilderSettings
-from .edge import Switches, at_the_edge, options, runner
+from .build_options import BUILD_HELP, build_settings
+from .edge import at_the_edge, runner
+from .options import Switches
 from .proof import proof
 from .registry import local_registry
 
-# Help for the options that the build tasks (build, manifest.build, bin, release) share.
-BUILD_HELP = {
-    "platforms": f"comma-separated os/arch[/variant] (default {default('build', 'platforms')})",
-    "registry": f"registry host[:port] to push to (default {default('build', 'registry')}, "
-    "the local registry, started if need be)",
-    "image": "image name (default: the binary's name, as `go build` names it)",
-    "main": "main packages to build, comma-separated, relative to the module: one image "
-    "each (default ., config build.main; e.g. ./cmd/api,./cmd/worker)",
-    "tag": "image tag (default: git describe --tags --dirty --always)",
-    "builder": "buildx builder (default: the default builder if it can push "
-    "multi-platform images, else a docker-container builder 'multiarch')",
-    "push": "push to the registry (default); --no-push only builds",
-    "load": "load the image into the local image store instead (with --no-push)",
-    "cache": "use BuildKit's cache (default); --no-cache builds without it (Go's cache "
-    "mounts stay)",
-    "allow-workspace": "allow pushing a build of local go.work checkouts to a "
-    "registry that is not on this machine",
-    "attestations": "auto (none for a registry on this machine), on or off",
-}
 FAST_HELP = (
     "when only Go source changed since the last full build, compile with the "
     "Dockerfile's go build step and replace only the binary's layer (a registry on "
     "this machine); else a full build, saying why"
 )
-
-
-def build_settings(c, cache: bool | None = None, **flags) -> builds.BuildSettings:
-    """Build settings: Invoke configuration (build.*, go.*), overridden by the flags given
-    (None: not given); `cache` is the flag pair --cache/--no-cache."""
-    no_cache = None if cache is None else not cache
-    go = GoSettings(**options(c, "go"))
-    setup = BuilderSettings(**options(c, "builder"))
-    return builds.BuildSettings(
-        **options(c, "build", no_cache=no_cache, **flags), go=go, builders=setup
-    )
 
 
 SMOKE_HELP = (

@@ -10,9 +10,9 @@ from rich.table import Table
 from ..core.command import results, say
 from ..core.errors import UserError
 from ..host import builder as builders
-from ..host import builder_setup
 from ..host.builder_setup import BuilderSettings
-from .edge import Switches, at_the_edge, options, runner
+from .edge import at_the_edge, runner
+from .options import Switches, options
 
 NAME_HELP = "the builder's name (default builder.name)"
 
@@ -36,26 +36,7 @@ def create(c, name=None, driver=None, nodes=None, config=None, bootstrap=True):
     setup = BuilderSettings(
         **options(c, "builder", name=name, driver=driver, nodes=nodes, config=config)
     )
-    commands = builder_setup.create_commands(setup)  # every check, before anything runs
-    run = runner(c)
-    if builders.inspect(run, setup.name) is not None:
-        raise UserError(
-            f"a builder named {setup.name!r} exists",
-            f"`invoke builder.rm --name {setup.name}` first, or choose another name",
-        )
-    try:
-        for argv in commands:
-            run.run(argv, hint="buildx's message above says why")
-        if bootstrap is not False:  # None: neither flag given
-            run.run(
-                ["docker", "buildx", "inspect", "--bootstrap", setup.name],
-                hint="a node did not answer: start its buildkitd, check its endpoint and TLS "
-                "files; or --no-bootstrap to create the builder as it is",
-            )
-    except UserError:
-        say(f"removing the half-made builder {setup.name!r}")
-        run.run(builder_setup.remove_command(setup.name))
-        raise
+    builders.create(setup, runner(c), bootstrap=bootstrap is not False)  # None: no flag given
     say(f"[green]builder {setup.name!r}[/]: invoke build --builder {setup.name}")
 
 
@@ -63,9 +44,7 @@ def create(c, name=None, driver=None, nodes=None, config=None, bootstrap=True):
 @at_the_edge
 def inspect(c, name=None):
     """Each node of a builder: its endpoint, status, platforms and BuildKit version."""
-    chosen = name or options(c, "builder")["name"]
-    if not chosen:
-        raise UserError("no builder name", "pass --name or set builder.name")
+    chosen = chosen_name(c, name)
     results.print(table(chosen, builders.nodes(runner(c), chosen)))
 
 
@@ -81,13 +60,15 @@ def ls(c):
 def rm(c, name=None):
     """Remove a builder: its containers and their state (docker-container), its
     deployments (kubernetes); a remote node's buildkitd stays as it is."""
+    builders.remove(runner(c), chosen_name(c, name))
+
+
+def chosen_name(c, name: str | None) -> str:
+    """--name, or builder.name; UserError for neither."""
     chosen = name or options(c, "builder")["name"]
     if not chosen:
         raise UserError("no builder name", "pass --name or set builder.name")
-    run = runner(c)
-    if builders.inspect(run, chosen) is None:
-        raise builders.no_such_builder(chosen)
-    run.run(builder_setup.remove_command(chosen))
+    return chosen
 
 
 def table(name: str, nodes: list[builders.Node]) -> Table:

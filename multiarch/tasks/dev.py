@@ -9,8 +9,9 @@ from invoke import task
 from ..core.command import say
 from ..core.config import default
 from ..fast import dev as devs
-from .build import BUILD_HELP, build_settings
-from .edge import Switches, at_the_edge, number, options, runner
+from .build_options import BUILD_HELP, build_settings
+from .edge import at_the_edge, runner
+from .options import Switches, number, options
 from .proof import proof
 from .registry import local_registry
 

@@ -8,7 +8,7 @@ from invoke import task
 
 from ..dockerfile import dockerfile as dockerfiles
 from ..golang import mains
-from .build import BUILD_HELP, build_settings
+from .build_options import BUILD_HELP, build_settings
 from .edge import at_the_edge, runner
 
 

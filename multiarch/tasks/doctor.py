@@ -14,7 +14,8 @@ from ..core.errors import UserError
 from ..dockerfile import dockerfile as dockerfiles
 from ..golang.goenv import GoSettings
 from ..prove import doctor as doctors
-from .edge import at_the_edge, options, print_json, runner
+from .edge import at_the_edge, print_json, runner
+from .options import options
 from .registry import local_registry
 
 

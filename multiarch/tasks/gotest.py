@@ -12,8 +12,10 @@ from ..core.command import results, say, warn
 from ..core.config import default
 from ..core.errors import UserError
 from ..prove import gotest
-from .build import BUILD_HELP, build_settings
-from .edge import Switches, at_the_edge, number, options, print_json, runner
+from . import tables
+from .build_options import BUILD_HELP, build_settings
+from .edge import at_the_edge, print_json, runner
+from .options import Switches, number, options
 
 
 @task(
@@ -78,4 +80,4 @@ def show(reports: list[gotest.Report], as_json: bool, verbose: bool) -> None:
         if text:
             say(f"[bold]--- {r.package} on {r.platform}[/]")
             say(escape(text))
-    results.print(gotest.table(reports))
+    results.print(tables.gotest(reports))

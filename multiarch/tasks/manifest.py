@@ -9,10 +9,10 @@ from rich.table import Table
 
 from ..build import build as builds
 from ..build import manifest as manifests
-from ..core import platforms as platform_list
 from ..core.command import results
-from .build import BUILD_HELP, build_settings
-from .edge import Switches, at_the_edge, runner
+from .build_options import BUILD_HELP, build_settings
+from .edge import at_the_edge, runner
+from .options import Switches
 from .registry import local_registry
 
 COMMON_HELP = {
@@ -78,21 +78,12 @@ def create(c, tag=None, platforms=None, registry=None, image=None, main=None):
     settings = build_settings(
         c, tag=tag, platforms=platforms, registry=registry, image=image, main=main
     )
-    run = runner(c)
-    repositories, tags = manifests.target(settings)
-    targets = platform_list.parse(settings.platforms)
-    # every input of every image checked before any tag is written
-    found = {r: manifests.inputs(run, r, tags[0], targets) for r in repositories}
-    for repository, inputs in found.items():
-        joined = manifests.join(run, repository, tags, inputs)
-        if run.dry:
-            continue
-        for tag_ in tags:
-            results.print(f"image: {repository}:{tag_}")
+    for joined in manifests.create(settings, runner(c)):
+        for reference in joined.references:
+            results.print(f"image: {reference}")
         table = Table("platform", "manifest digest", "from")
-        by_digest = {i.digest: i.reference for i in inputs}
-        for m in joined:
-            table.add_row(m.platform, m.digest, by_digest.get(m.digest, ""))
+        for m in joined.manifests:
+            table.add_row(m.platform, m.digest, joined.source(m))
         results.print(table)
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.errors import UserError
+from ..core.platforms import Platform, parse
 from ..prove import smoke as smokes
-from .edge import number, options
+from .options import number, options
 
 
 def proof(c, **flags) -> smokes.Proof:
@@ -20,6 +21,11 @@ def checks(settings: dict) -> smokes.Behaviour:
     return smokes.behaviour(
         settings["args"], settings["expect"], settings["exit"], settings["http"]
     )
+
+
+def platforms(settings: dict) -> list[Platform] | None:
+    """The platforms --platforms (smoke.platforms) names; None: every one in the index."""
+    return parse(settings["platforms"]) if settings["platforms"] else None
 
 
 def timeout(settings: dict) -> float:

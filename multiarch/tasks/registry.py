@@ -8,7 +8,8 @@ from rich.table import Table
 from ..core.command import results
 from ..core.config import default
 from ..host.registry import LocalRegistry, RegistrySettings
-from .edge import Switches, at_the_edge, confirm, number, options, runner
+from .edge import at_the_edge, confirm, runner
+from .options import Switches, number, options
 
 OPTION_HELP = {
     "name": f"container name (config registry.name, default {default('registry', 'name')!r})",

@@ -1,4 +1,4 @@
-"""`invoke bin`, `invoke release`, `invoke clean`: what is shipped, and dist/ where it lands."""
+"""`invoke release`, `invoke clean`: what is shipped, and dist/ where it lands."""
 
 from __future__ import annotations
 
@@ -6,72 +6,15 @@ import os
 from pathlib import Path
 
 from invoke import task
-from rich.table import Table
 
-from ..build import binaries, signing
 from ..build import release as releases
-from ..core import files
+from ..build import signing
 from ..core.command import results, say
-from ..core.config import default
 from ..fast import fast as fasts
-from .build import BUILD_HELP, build_settings
-from .edge import Switches, at_the_edge, options, runner
+from .build_options import BUILD_HELP, DIST_HELP, build_settings, dist_dir
+from .edge import at_the_edge, runner, shown
+from .options import options
 from .registry import local_registry
-
-DIST_HELP = (
-    f"directory for binaries and archives, relative to the module (default "
-    f"{default('dist', 'dir')}; config dist.dir)"
-)
-
-
-def dist_dir(c, dist: str | None) -> Path:
-    """dist.dir (or --dist), relative to the module's directory, not to where invoke runs;
-    checked: inside the module and writable."""
-    module = Path(options(c, "build")["context"])
-    path = Path(dist or options(c, "dist")["dir"])
-    return files.output_dir(path if path.is_absolute() else module / path, module)
-
-
-def shown(path: Path) -> str:
-    """A path as the user would type it: relative to the current directory if below it."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-@task(
-    klass=Switches,
-    name="bin",
-    help={
-        "platforms": "comma-separated os/arch[/variant] (default "
-        f"{default('bin', 'platforms')}; config bin.platforms)",
-        "dist": DIST_HELP,
-        "main": BUILD_HELP["main"],
-        "builder": BUILD_HELP["builder"],
-        "cache": BUILD_HELP["cache"],
-    },
-)
-@at_the_edge
-def bin_(c, platforms=None, dist=None, main=None, builder=None, cache=True):
-    """Cross-compile plain binaries into dist/<os>_<arch>[_<variant>]/, Windows (.exe) included.
-
-    Built by the Dockerfile's `binary` stage with buildx (no Go on the host), from the
-    same sources, flags and go.work workspace as the image.
-    """
-    settings = build_settings(
-        c,
-        platforms=platforms or options(c, "bin")["platforms"],
-        main=main,
-        builder=builder,
-        cache=cache,
-    )
-    made = binaries.build(settings, dist_dir(c, dist), runner(c), os.environ)
-    if made:
-        table = Table("platform", "binary", "bytes")
-        for b in made:
-            table.add_row(str(b.platform), shown(b.path), str(b.size))
-        results.print(table)
 
 
 @task(

@@ -9,14 +9,14 @@ from invoke import task
 from rich.table import Table
 
 from ..build import attestations, signing
+from ..build import build as builds
 from ..core.command import results, say
 from ..core.errors import UserError
 from ..oci import sbom
 from ..oci.registry_api import RegistryAPI
-from .build import BUILD_HELP, build_settings
-from .edge import at_the_edge, options, runner
-from .release import dist_dir, shown
-from .verify import default_image
+from .build_options import BUILD_HELP, build_settings, dist_dir
+from .edge import at_the_edge, runner, shown
+from .options import options
 
 IMAGE_HELP = (
     "reference (default: what `invoke build` pushes from this checkout: "
@@ -46,7 +46,7 @@ def sign(c, key=None, image=None, main=None):
     the binary now), and the SLSA v1 provenance the index carries, on its manifest and on
     the index. No transparency log."""
     chosen = private_key(c, key)
-    ref = image or default_image(build_settings(c, main=main))
+    ref = image or builds.default_image(build_settings(c, main=main))
     pushed = attestations.read(ref)
     signing.sign(pushed.repository, pushed.digest, pushed.sboms(), chosen, runner(c), os.environ,
                  pushed.provenance)  # fmt: skip
@@ -70,7 +70,7 @@ def sbom_(c, image=None, format=sbom.SPDX, dist=None, main=None):
     information, to dist/<image>_<os>_<arch>[_<variant>].spdx.json (or .cdx.json)."""
     if format not in sbom.FORMATS:
         raise UserError(f"unknown SBOM format {format!r}", "use spdx or cyclonedx")
-    ref = image or default_image(build_settings(c, main=main))
+    ref = image or builds.default_image(build_settings(c, main=main))
     out = dist_dir(c, dist)
     pushed = attestations.read(ref)
     host, _, repo = pushed.repository.partition("/")

@@ -9,17 +9,16 @@ from pathlib import Path
 from invoke import task
 
 from ..build import build as builds
-from ..core import platforms as platform_list
 from ..core.command import results, say
 from ..core.config import default
 from ..core.errors import UserError
-from ..golang.version import describe
-from ..oci.reference import Reference, check_reference
 from ..oci.registry_api import split_reference
 from ..prove import smoke as smokes
 from . import proof as proving
+from . import tables
 from .build import build as build_task
-from .edge import at_the_edge, options, print_json, runner
+from .edge import at_the_edge, print_json, runner
+from .options import options
 
 
 @task(
@@ -63,10 +62,8 @@ def smoke(
         c, "smoke", image=image, platforms=platforms, timeout=timeout, args=args,
         expect=expect, exit=exit, http=http,
     )  # fmt: skip
-    refs = [settings["image"]] if settings["image"] else default_images(c)
-    for ref in refs:  # a bad reference is refused before anything is built
-        split_reference(check_reference(ref, "--image (smoke.image)"))
-    wanted = platform_list.parse(settings["platforms"]) if settings["platforms"] else None
+    refs = smokes.images(settings["image"], builds.BuildSettings(**options(c, "build")))
+    wanted = proving.platforms(settings)
     behaviour, seconds = proving.checks(settings), proving.timeout(settings)
     expected = None
     if build:
@@ -80,39 +77,24 @@ def smoke(
                 tag=tag,
                 platforms=settings["platforms"] or None,
             )
-        rev = describe(Path(c.config.build.context), quiet=True)
-        expected = smokes.Expected(rev.version, rev.commit, "this checkout")
+        expected = smokes.Expected.of_checkout(Path(c.config.build.context))
         if behaviour.needs_build:
-            say(f"expecting version {rev.version}, commit {rev.commit}: what this checkout says")
+            say(f"expecting {expected}: what this checkout says")
     elif behaviour.needs_build:
         say("not built here: expecting the version and commit each image's labels name")
+    done = []
     where = proving.binfmt_root(c)
-    documents, failed, passed, emulated = [], [], 0, 0
-    for ref in refs:
-        test = smokes.Smoke(ref, runner(c), expected, seconds, where, behaviour)
-        outcomes = test.run(wanted)
-        if json:
-            documents.append(test.document(outcomes))
-        else:
-            results.print(smokes.table(ref, outcomes))
-        broken = [o.platform for o in outcomes if not o.ok]
-        if broken:
-            failed.append(f"{ref} failed on {', '.join(broken)}")
-        passed += len(outcomes)
-        emulated += sum(o.runs != "native" for o in outcomes)
+    for tested in smokes.smoke_images(refs, runner(c), expected, seconds, where, behaviour, wanted):
+        done.append(tested)
+        if not json:
+            results.print(tables.smoke(tested.ref, tested.outcomes))
+    summary = smokes.Summary(done)
     if json:
-        # one image: its document; several: {"images": [one document each]}
-        print_json(documents[0] if len(documents) == 1 else {"images": documents})
-    if failed:
+        print_json(summary.document)
+    if summary.failures:
         raise UserError(
-            f"smoke test of {'; '.join(failed)}",
+            f"smoke test of {'; '.join(summary.failures)}",
             "the JSON above says why" if json else "the table above says why",
         )
     images = f" of {len(refs)} images" if len(refs) > 1 else ""
-    say(f"[green]all {passed} platforms{images} passed[/] ({emulated} emulated)")
-
-
-def default_images(c) -> list[str]:
-    """What `invoke build` pushes, tagged e2e: one image per main package."""
-    build = builds.BuildSettings(**options(c, "build"))
-    return [str(Reference(build.registry, name, "e2e")) for name in builds.image_names(build)]
+    say(f"[green]all {summary.passed} platforms{images} passed[/] ({summary.emulated} emulated)")

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from invoke import task
 from rich.table import Table
 
-from ..build import attestations, provenance, signing
 from ..build import build as builds
+from ..build import signing
 from ..core.command import results, say
 from ..core.errors import UserError
-from ..golang.version import describe
-from ..oci.reference import Reference
 from ..prove import verify as verifies
-from .build import BUILD_HELP, build_settings
-from .edge import at_the_edge, options, runner
+from .build_options import BUILD_HELP, build_settings
+from .edge import at_the_edge, runner
+from .options import options
 
 
 @task(
@@ -39,13 +37,16 @@ def verify(c, image=None, main=None, key=None):
     the signatures and SBOM attestations are checked first.
     """
     settings = build_settings(c, main=main)
-    ref = image or options(c, "verify")["image"] or default_image(settings)
+    ref = image or options(c, "verify")["image"] or builds.default_image(settings)
     given = key or options(c, "verify")["key"]
     public = signing.public_key(given) if given else None
     run = runner(c)
     plan = verifies.plan(settings, ref)
     if public is not None:
-        signed(ref, public, run, plan.revision.commit)
+        pushed = verifies.signed(ref, public, run, plan.revision.commit)
+        also = " and SLSA v1 provenance" if pushed.provenance else ""
+        say(f"[green]signed by {public.name}[/]: the index and its {len(pushed.platforms)} "
+            f"platforms, each with its SPDX SBOM{also} attested")  # fmt: skip
     say(f"verifying {ref}: rebuilding commit {plan.revision.commit} ({plan.revision.version})")
     report = verifies.run(plan, run, os.environ)
     if report is None:
@@ -60,31 +61,6 @@ def verify(c, image=None, main=None, key=None):
         )
     say(f"[green]all {len(report.platforms)} platforms reproduce[/] from commit "
         f"{plan.revision.commit[:12]}")  # fmt: skip
-
-
-def signed(ref: str, public: Path, run, commit: str) -> None:
-    """The image's SBOM per platform in its index, and cosign's signatures and SPDX
-    attestations by `public` on the index and each platform; its SLSA v1 provenance, when
-    the index carries it, attested too and naming `commit`; UserError naming what lacks."""
-    pushed = attestations.read(ref)
-    missing = pushed.missing()
-    if missing:
-        raise UserError(
-            f"{ref} carries no SBOM attestation for {', '.join(missing)} in its index",
-            "release it with `invoke release`, which attaches them",
-        )
-    provenance.check_commit(pushed.provenance, pushed.platforms, commit)
-    signing.check(pushed.repository, pushed.digest, pushed.platforms, public, run,
-                  pushed.provenance)  # fmt: skip
-    also = " and SLSA v1 provenance" if pushed.provenance else ""
-    say(f"[green]signed by {public.name}[/]: the index and its {len(pushed.platforms)} "
-        f"platforms, each with its SPDX SBOM{also} attested")  # fmt: skip
-
-
-def default_image(settings: builds.BuildSettings) -> str:
-    """What `invoke build` pushes from this checkout."""
-    tag = builds.tag_list(settings, describe(Path(settings.context), quiet=True))[0]
-    return str(Reference(settings.registry, builds.image_name(settings), tag))
 
 
 def show(report: verifies.Report) -> None:

@@ -227,3 +227,9 @@ def test_only_registry_2_8s_tag_race_on_this_machine_is_pushed_again(tmp_path):
     remote = make_plan(mod, registry="ghcr.io", tag="0.3.0,0.3")
     assert not build.tag_race(remote, UserError(RACE.replace("localhost:5000", "ghcr.io")))
     assert not build.tag_race(make_plan(mod, push=False), UserError(RACE))
+
+
+def test_default_image_is_the_first_main_package_under_the_first_tag(tmp_path):
+    mod = module(tmp_path / "hellorld")
+    s = build.BuildSettings(context=str(mod), registry="r:5000/", tag="1.0,latest")
+    assert build.default_image(s) == "r:5000/hellorld:1.0"

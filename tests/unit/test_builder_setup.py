@@ -251,3 +251,56 @@ def test_the_container_builder_made_for_a_classic_store_gets_builder_config(tmp_
     [create] = runner.ran
     assert flag_values(create, "--config") == [str(toml)]
     assert flag_values(create, "--driver-opt") == ["network=host"] and "--bootstrap" in create
+
+
+class BuildxFake:
+    """Answers `docker buildx inspect NAME` for the builders it holds; records every run,
+    and fails the one whose argv starts with `fail`."""
+
+    dry = False
+
+    def __init__(self, existing=(), fail=None):
+        self.existing, self.fail, self.ran = set(existing), fail, []
+
+    def query(self, argv, check=True, hint=None):
+        assert argv[:3] == ["docker", "buildx", "inspect"]
+        found = argv[3] in self.existing
+        return subprocess.CompletedProcess(argv, 0 if found else 1, "Name: x\n" if found else "")
+
+    def run(self, argv, hint=None, **kwargs):
+        self.ran.append(argv)
+        if self.fail and argv[: len(self.fail)] == self.fail:
+            raise UserError("failed", hint)
+
+
+FARM = BuilderSettings(name="farm", nodes="tcp://a:1=linux/amd64 tcp://b:1=linux/arm64",
+                       driver="remote")  # fmt: skip
+
+
+def test_builder_create_appends_each_node_and_bootstraps():
+    fake = BuildxFake()
+    builder.create(FARM, fake)
+    assert fake.ran == [
+        *create_commands(FARM),
+        ["docker", "buildx", "inspect", "--bootstrap", "farm"],
+    ]
+    fake = BuildxFake()
+    builder.create(FARM, fake, bootstrap=False)
+    assert fake.ran == create_commands(FARM)
+
+
+def test_builder_create_refuses_an_existing_one_and_removes_a_half_made_one():
+    with pytest.raises(UserError, match="exists"):
+        builder.create(FARM, BuildxFake(existing=["farm"]))
+    fake = BuildxFake(fail=["docker", "buildx", "create", "--name", "farm", "--append"])
+    with pytest.raises(UserError):
+        builder.create(FARM, fake)
+    assert fake.ran[-1] == ["docker", "buildx", "rm", "farm"]
+
+
+def test_builder_remove():
+    with pytest.raises(UserError, match="no buildx builder named 'farm'"):
+        builder.remove(BuildxFake(), "farm")
+    fake = BuildxFake(existing=["farm"])
+    builder.remove(fake, "farm")
+    assert fake.ran == [["docker", "buildx", "rm", "farm"]]

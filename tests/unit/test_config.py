@@ -19,7 +19,7 @@ from multiarch.core.errors import UserError
 from multiarch.golang.goenv import GoSettings
 from multiarch.host.registry import RegistrySettings
 from multiarch.tasks import namespace
-from multiarch.tasks.edge import Switches
+from multiarch.tasks.options import Switches
 from tests.helpers import REPO
 
 CONFIGURATION_PAGE = REPO / "docs" / "configuration.md"

@@ -102,3 +102,20 @@ def test_binary_build_settings(tmp_path):
     # one platform: buildx writes into dest itself, so it is given the platform's directory
     one = binaries.settings(build.BuildSettings(platforms="linux/arm64"), tmp_path)
     assert one.output == f"type=local,dest={tmp_path / 'linux_arm64'}"
+
+
+def test_joined_names_its_references_and_where_each_manifest_came_from():
+    from multiarch.oci.registry_api import PlatformManifest
+
+    amd, arm = Platform("linux", "amd64"), Platform("linux", "arm64")
+    inputs = [
+        manifest.Input(amd, "r/app:1.0-linux-amd64", "sha256:a"),
+        manifest.Input(arm, "r/app:1.0-linux-arm64", "sha256:b"),
+    ]
+    served = [
+        PlatformManifest("linux/amd64", "sha256:a"),
+        PlatformManifest("linux/arm64", "sha256:c"),
+    ]
+    joined = manifest.Joined("r/app", ["1.0", "latest"], served, inputs)
+    assert joined.references == ["r/app:1.0", "r/app:latest"]
+    assert [joined.source(m) for m in served] == ["r/app:1.0-linux-amd64", ""]

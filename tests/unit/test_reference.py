@@ -84,7 +84,8 @@ def test_a_registry_with_a_trailing_slash_names_the_registry(registry, tmp_path)
     from invoke import Config, Context
 
     from multiarch.core.config import DEFAULTS
-    from multiarch.tasks.smoke import default_images
+    from multiarch.prove.smoke import images
+    from multiarch.tasks.options import options
 
     settings = BuildSettings(registry=registry)
     assert settings.registry == "localhost:5000"
@@ -95,7 +96,8 @@ def test_a_registry_with_a_trailing_slash_names_the_registry(registry, tmp_path)
     (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
     build = {**DEFAULTS["build"], "registry": registry, "context": str(tmp_path)}
     config = Config(overrides={**DEFAULTS, "build": build})
-    assert default_images(Context(config)) == ["localhost:5000/hellorld:e2e"]
+    build = BuildSettings(**options(Context(config), "build"))
+    assert images("", build) == ["localhost:5000/hellorld:e2e"]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from rich.console import Console
 from multiarch.core.errors import UserError
 from multiarch.core.platforms import parse_one
 from multiarch.prove import smoke
+from multiarch.tasks import tables
 from tests.helpers import REPO
 
 COMMIT = "0af8580c2f112b5fe0a256cd8136fec72f2984cc"
@@ -128,7 +129,7 @@ def test_table_and_json_show_how_each_platform_ran():
         ),
     ]
     console = Console(record=True, width=200)
-    console.print(smoke.table("localhost:5000/app:1", outcomes))
+    console.print(tables.smoke("localhost:5000/app:1", outcomes))
     text = console.export_text()
     assert "sha256:aaaaaaaaaaaa" in text and "0.50 s" in text
     assert "emulated (qemu-aarch64)" in text and "FAIL: exit 3: [x]" in text
@@ -143,3 +144,47 @@ def test_table_and_json_show_how_each_platform_ran():
         "binary": None,
     }
     assert outcomes[0].to_json()["emulator"] is None
+
+
+def _tested(ref: str, *results: tuple[str, str, bool]) -> smoke.Tested:
+    outcomes = [smoke.Outcome(p, "sha256:" + "a" * 64, runs, ok, "x") for p, runs, ok in results]
+    return smoke.Tested(ref, outcomes, {"image": ref})
+
+
+def test_summary_of_one_image_is_its_document():
+    one = _tested("r/a:e2e", ("linux/amd64", "native", True), ("linux/arm64", "emulated (q)", True))
+    summary = smoke.Summary([one])
+    assert summary.document == {"image": "r/a:e2e"}
+    assert (summary.passed, summary.emulated, summary.failures) == (2, 1, [])
+
+
+def test_summary_of_several_images():
+    a = _tested("r/a:e2e", ("linux/amd64", "native", False), ("linux/arm64", "emulated", False))
+    b = _tested("r/b:e2e", ("linux/amd64", "native", True))
+    summary = smoke.Summary([a, b])
+    assert summary.document == {"images": [{"image": "r/a:e2e"}, {"image": "r/b:e2e"}]}
+    assert summary.failures == ["r/a:e2e failed on linux/amd64, linux/arm64"]
+    assert (summary.passed, summary.emulated) == (3, 1)
+
+
+def test_images_given_or_one_per_main_package(tmp_path):
+    from multiarch.build.build import BuildSettings
+
+    (tmp_path / "go.mod").write_text("module example.com/hellorld\n\ngo 1.24\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    build = BuildSettings(registry="r:5000", context=str(tmp_path))
+    assert smoke.images("", build) == ["r:5000/hellorld:e2e"]
+    assert smoke.images("localhost:5000/y:1", build) == ["localhost:5000/y:1"]
+    with pytest.raises(UserError, match="--image"):
+        smoke.images("x//y", build)
+
+
+def test_expected_says_what_it_expects():
+    assert str(EXPECTED) == f"version v1.2.3, commit {COMMIT}"
+
+
+def test_smoke_platforms_option():
+    from multiarch.tasks import proof
+
+    assert proof.platforms({"platforms": ""}) is None
+    assert proof.platforms({"platforms": "linux/arm64"}) == [parse_one("linux/arm64")]
