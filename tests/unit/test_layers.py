@@ -131,6 +131,17 @@ def test_few_modules_at_the_top():
     assert len(list(PACKAGE.glob("*.py"))) <= TOP_LEVEL_MODULES
 
 
+def test_the_task_layer_is_thin():
+    """A task reads its options, makes one call and draws the result: no module of
+    tasks/ holds more than 100 lines; what would make it longer belongs below."""
+    long = {
+        path.name: n
+        for path in sorted((PACKAGE / "tasks").glob("*.py"))
+        if (n := len(path.read_text().splitlines())) > 100
+    }
+    assert not long, f"task modules over 100 lines: {long}"
+
+
 def write(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         path = root / "multiarch" / name
