@@ -76,18 +76,22 @@ def test_the_cosign_key_format_opens_with_its_password():
     from nacl.secret import SecretBox
 
     der = b"\x30\x81\x87 a PKCS#8 key"
-    text = signing.cosign_key(der, "pw", n=1024)
+    password = "a-password-of-20-char"  # long: random base64 never holds it by chance
+    text = signing.cosign_key(der, password, n=1024)
     lines = text.splitlines()
     assert lines[0] == "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"
     assert lines[-1] == "-----END ENCRYPTED SIGSTORE PRIVATE KEY-----"
-    doc = json.loads(base64.b64decode("".join(lines[1:-1])))
+    decoded = base64.b64decode("".join(lines[1:-1]))
+    doc = json.loads(decoded)
     params = doc["kdf"]["params"]
-    key = hashlib.scrypt(b"pw", salt=base64.b64decode(doc["kdf"]["salt"]), n=params["N"],
+    salt = base64.b64decode(doc["kdf"]["salt"])
+    key = hashlib.scrypt(password.encode(), salt=salt, n=params["N"],
                          r=params["r"], p=params["p"], dklen=32)  # fmt: skip
     nonce = base64.b64decode(doc["cipher"]["nonce"])
     opened = SecretBox(key).decrypt(base64.b64decode(doc["ciphertext"]), nonce)
     assert opened == der
-    assert "pw" not in text
+    # the password is in neither the file nor the document it encodes
+    assert password not in text and password.encode() not in decoded
 
 
 class Recorder:
