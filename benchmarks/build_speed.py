@@ -257,17 +257,28 @@ def median(xs: list[float]) -> float:
     return statistics.median(xs)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(
+    doc: str, scenarios: tuple[str, ...], parser: argparse.ArgumentParser | None = None
+) -> tuple[argparse.Namespace, list[str]]:
+    """The options every benchmark takes (--runs, --write, --scenarios), added to `parser`
+    (one with options of its own) and read; the scenarios chosen, each a known one."""
+    ap = parser or argparse.ArgumentParser()
+    ap.description = doc.splitlines()[0]
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--cold-runs", type=int, default=2)
     ap.add_argument("--write", action="store_true", help="put the table into docs/speed.md")
-    ap.add_argument("--scenarios", default=",".join(SCENARIOS),
-                    help=f"comma-separated, of {','.join(SCENARIOS)} (default: all)")  # fmt: skip
+    ap.add_argument("--scenarios", default=",".join(scenarios),
+                    help=f"comma-separated, of {','.join(scenarios)} (default: all)")  # fmt: skip
     args = ap.parse_args()
     chosen = args.scenarios.split(",")
-    if unknown := set(chosen) - set(SCENARIOS):
+    if unknown := set(chosen) - set(scenarios):
         sys.exit(f"benchmark: unknown scenarios {', '.join(sorted(unknown))}")
+    return args, chosen
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cold-runs", type=int, default=2)
+    args, chosen = arguments(__doc__, SCENARIOS, ap)
     if args.write and chosen != list(SCENARIOS):
         sys.exit("benchmark: --write needs every scenario")
     shutil.which("go") or sys.exit("benchmark: host go is missing (scripts/provision.sh)")

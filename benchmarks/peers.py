@@ -35,7 +35,6 @@ Scenarios:
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -51,6 +50,7 @@ from build_speed import (  # noqa: E402
     PLATFORMS,
     REPO,
     Contenders,
+    arguments,
     bytecode,
     git_copy,
     median,
@@ -163,15 +163,7 @@ changelog:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--write", action="store_true", help="put the table into docs/speed.md")
-    ap.add_argument("--scenarios", default=",".join(SCENARIOS),
-                    help=f"comma-separated, of {','.join(SCENARIOS)} (default: all)")  # fmt: skip
-    args = ap.parse_args()
-    chosen = args.scenarios.split(",")
-    if unknown := set(chosen) - set(SCENARIOS):
-        sys.exit(f"benchmark: unknown scenarios {', '.join(sorted(unknown))}")
+    args, chosen = arguments(__doc__, SCENARIOS)
     shutil.which("go") or sys.exit("benchmark: host go is missing (scripts/provision.sh)")
     bytecode()
     load = os.getloadavg()[0]
