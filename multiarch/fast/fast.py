@@ -35,6 +35,7 @@ from ..core.platforms import Platform
 from ..dockerfile import build_step, context_files
 from ..dockerfile.build_step import BuildStep, Unsupported
 from ..golang import compiler
+from ..host import engine
 from ..oci.registry_api import PlatformManifest, RegistryAPI, is_loopback, split_reference
 from . import fast_image, toolchain
 from .fast_image import Changed
@@ -157,10 +158,16 @@ def base_images(p: Plan, runner: Runner) -> dict[str, str]:
     names = build_step.from_images(p.dockerfile_sent, build_args(p))
     if not names:
         return {}
-    # one look-up for all (listing the whole store is slow where it holds many images)
-    result = runner.query(["docker", "image", "inspect", *names], check=False)
+    # a look-up of these alone (listing the whole store is slow where it holds many
+    # images), over the Engine's socket where it can be: no docker CLI process beside the
+    # compilers
+    docs = engine.images(names)
+    if docs is None:
+        docs = json.loads(
+            runner.query(["docker", "image", "inspect", *names], check=False).stdout or "[]"
+        )
     held = {}
-    for doc in json.loads(result.stdout or "[]"):
+    for doc in docs:
         for known in [*(doc.get("RepoTags") or []), *(doc.get("RepoDigests") or [])]:
             held[_normal(known)] = doc.get("Id", "")
     return {name: held.get(_normal(name), "") for name in names}

@@ -87,6 +87,23 @@ def get(url: str) -> dict | None:
         return None
 
 
+def images(names: list[str]) -> list[dict] | None:
+    """`docker image inspect NAMES...` over the socket, where socket_path() allows: the
+    documents of the images the store holds; None where the CLI must be asked."""
+    path = socket_path()
+    if path is None:
+        return None
+    found = []
+    try:
+        for name in names:
+            status, answer = _call(path, "GET", f"/images/{quote(name, safe='/:@')}/json")
+            if status == 200:
+                found.append(json.loads(answer))
+    except (OSError, ValueError):
+        return None
+    return found
+
+
 def _refused(argv: list[str], answer: bytes) -> subprocess.CompletedProcess:
     """A request the daemon refused, as the CLI reports it ("No such container: x")."""
     try:

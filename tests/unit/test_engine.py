@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import socket
+import socketserver
 import struct
+import threading
 
 from multiarch.host import engine
 
@@ -58,3 +61,43 @@ def test_a_document_over_a_socket_that_does_not_answer_is_none(tmp_path, monkeyp
         monkeypatch.setenv("DOCKER_HOST", f"unix://{sock}")
         monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
         assert engine.get("/info") is None
+
+
+def test_images_are_looked_up_one_by_one_and_those_missing_left_out(tmp_path, monkeypatch):
+    held = {"/images/golang:1.24/json": {"Id": "sha256:1", "RepoTags": ["golang:1.24"]}}
+    asked = []
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            asked.append(self.path)
+            doc = held.get(self.path)
+            body = json.dumps(doc or {"message": "No such image"}).encode()
+            self.send_response(200 if doc else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def address_string(self):
+            return "socket"
+
+        def log_message(self, *args):
+            pass
+
+    sock = tmp_path / "docker.sock"
+    server = socketserver.UnixStreamServer(str(sock), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{sock}")
+        monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+        found = engine.images(["golang:1.24", "ghcr.io/me/base:1 2"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert found == [held["/images/golang:1.24/json"]]
+    assert asked == ["/images/golang:1.24/json", "/images/ghcr.io/me/base:1%202/json"]
+
+
+def test_images_elsewhere_are_left_to_the_cli(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "tcp://10.0.0.2:2376")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    assert engine.images(["golang:1.24"]) is None
