@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from rich.markup import escape
 
@@ -208,6 +209,15 @@ class Quiet(Runner):
         pass
 
 
+class Prover(Protocol):
+    """What proves each pushed image (smoke.Proof): (platforms proven, "") or (0, what
+    failed); clean() removes what the proofs left, once their line is shown."""
+
+    def __call__(self, ref: str, runner: Runner) -> tuple[int, str]: ...
+
+    def clean(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Cycle:
     changed: list[str]
@@ -245,7 +255,7 @@ def loop(
     environ,
     registry: RegistrySettings,
     report: Callable[[Cycle], None],
-    prove: Callable[[str, Runner], tuple[int, str]] | None = None,
+    prove: Prover | None = None,
 ) -> None:
     """Build, then watch and build each change, until KeyboardInterrupt; with `prove`
     (smoke.Proof), each pushed image is proven on its platforms too."""
@@ -265,15 +275,21 @@ def loop(
         fast.build(plans, runner)
         return
     watcher = Watcher(plans[0].layout)
+
+    def shown(cycle: Cycle) -> None:
+        report(cycle)
+        if prove is not None:  # what the proof left goes once its verdict is out
+            prove.clean()
+
     try:
         first = time.monotonic()
         cycle, _ = _cycle(settings, runner, environ, ["(start)"], first, running, prove)
-        report(cycle)
+        shown(cycle)
         quiet = Quiet()  # the commands were shown once; a cycle is one line from now on
         while True:
             first, changed = watcher.changes.batch(dev.debounce)
             cycle, layout = _cycle(settings, quiet, environ, changed, first, running, prove)
-            report(cycle)
+            shown(cycle)
             if layout is not None and set(Watcher.dirs(layout)) != set(watcher.roots):
                 watcher.stop()  # go.work now uses other modules: watch those
                 watcher = Watcher(layout)
@@ -281,6 +297,8 @@ def loop(
         watcher.stop()
         if running is not None:
             running.close()
+        if prove is not None:
+            prove.clean()
 
 
 def _cycle(settings, runner, environ, changed, first, running, prove=None):

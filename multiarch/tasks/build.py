@@ -23,8 +23,6 @@ FAST_HELP = (
     "Dockerfile's go build step and replace only the binary's layer (a registry on "
     "this machine); else a full build, saying why"
 )
-
-
 SMOKE_HELP = (
     "prove each pushed image on every platform as `invoke smoke --no-build` does (its "
     "binary, then a run, emulated where need be, with the smoke.* settings)"
@@ -79,19 +77,22 @@ def build(
     plans = builds.plan(settings, run, os.environ)
     builds.ensure_registry(plans[0], local_registry(c).settings, run)
     started = time.monotonic()
-    for outcome in fasts.build(plans, run, fast):
-        show(outcome.result)
-        if prove is not None and not run.dry:
-            count, failed = prove(outcome.result.reference, run)
-            if failed:
-                raise UserError(f"{outcome.result.reference} not proven: {failed}")
-            took = time.monotonic() - started
-            say(f"proven on {count} platforms {took:.2f} s after the build started")
+    try:
+        for outcome in fasts.build(plans, run, fast):
+            show(outcome.result)
+            if prove is not None and not run.dry:
+                count, failed = prove(outcome.result.reference, run)
+                if failed:
+                    raise UserError(f"{outcome.result.reference} not proven: {failed}")
+                took = time.monotonic() - started
+                say(f"proven on {count} platforms {took:.2f} s after the build started")
+    finally:
+        if prove is not None:  # what the proofs left, once their verdicts are out
+            prove.clean()
 
 
 def show(result: builds.Result) -> None:
-    results.print(f"image:  {result.reference}")
-    results.print(f"digest: {result.digest}")
+    results.print(f"image:  {result.reference}\ndigest: {result.digest}")
     if result.manifests:
         table = Table("platform", "manifest digest")
         for m in result.manifests:

@@ -46,6 +46,11 @@ def dev_containers() -> list[str]:
               "{{.Names}}").stdout.split()  # fmt: skip
 
 
+def smoke_containers() -> list[str]:
+    return sh("docker", "ps", "-a", "--filter", "name=smoke-", "--format",
+              "{{.Names}}").stdout.split()  # fmt: skip
+
+
 def test_dev_builds_each_save_and_survives_a_compile_error(registry_env, tmp_path):
     repo = hellorld_repo(tmp_path / "hellorld")
     dev = Dev(registry_env, repo, tmp_path)
@@ -92,7 +97,22 @@ def test_dev_smoke_proves_each_save_on_every_platform(registry_env, tmp_path):
         assert dev.stop() == 130
     sh("docker", "image", "rm", f"{registry_env['host']}/hellorld:dev", check=False)
     clean(registry_env, repo, tmp_path)
-    # the images the proofs pulled are gone (other images come and go on a shared daemon)
+    # the proofs' containers and the images they pulled are gone (other images come and
+    # go on a shared daemon)
+    assert not smoke_containers()
+    listed = sh("docker", "image", "ls", "--digests", "--format", "{{.Repository}}").stdout
+    assert registry_env["host"] not in listed
+
+
+def test_build_smoke_proves_the_pushed_image(registry_env, tmp_path):
+    repo = hellorld_repo(tmp_path / "hellorld")
+    built = in_repo(registry_env, repo, "build", "--platforms", "linux/amd64,linux/arm64",
+                    "--tag", "proof", "--smoke")  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    said = built.stdout + built.stderr
+    assert re.search(r"proven on 2 platforms \d+\.\d\d s after the build started", said), said
+    assert not smoke_containers()
+    sh("docker", "image", "rm", f"{registry_env['host']}/hellorld:proof", check=False)
     listed = sh("docker", "image", "ls", "--digests", "--format", "{{.Repository}}").stdout
     assert registry_env["host"] not in listed
 
