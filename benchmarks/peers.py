@@ -17,6 +17,10 @@ Scenarios:
   registry: a stand-in (a FROM scratch index of one small file, three platforms) is pushed
   to the local registry and named by its defaultBaseImage (KO_CONFIG_PATH). ko
   compiles with the host's go and its own build cache here, kept warm between runs.
+  Two more rows give the floor under `--fast`: host `go build` of the three targets
+  side by side (what its go build steps do) and `invoke --list` (Python, Invoke and the
+  task modules started, nothing run); their sum against ko says how close to ko any
+  Python tool that compiles the same binaries can get.
 - nocache: the same change, with BuildKit's cache left out (`--no-cache`: the Dockerfile's
   Go cache mounts stay warm) against ko (no layer cache of its own; Go's cache warm):
   what a rebuild of every step costs. A cold build (BuildKit's and Go's caches emptied)
@@ -121,6 +125,11 @@ class Peers(Contenders):
                 f"--platform={PLATFORMS}", *flags, "."]  # fmt: skip
         return timed(lambda: sh(*argv, cwd=self.module, env=self.ko_env))
 
+    def start_up(self) -> float:
+        """Python, Invoke and the task modules loaded, no task run: `invoke --list`."""
+        argv = [sys.executable, "-m", "invoke", "-r", str(REPO), "--list"]
+        return timed(lambda: sh(*argv, env=self.env))
+
     def tag_release(self) -> None:
         """A one-line change, committed and tagged with the next version."""
         touch_line(self.module)
@@ -183,6 +192,7 @@ def main() -> None:
                 touch_line(peers.module)
                 peers.fast()  # the toolchain image and containers
                 peers.ko()  # ko's Go cache
+                peers.go()  # host go's
             if "warm" in chosen:
                 print("warm, one-line change …", file=sys.stderr)
                 rows["warm one-line change, pushed"] = paired(
@@ -191,6 +201,9 @@ def main() -> None:
                         "invoke build": peers.invoke,
                         "ko build": peers.ko,
                         "raw buildx": peers.raw,
+                        # the floor under --fast: its go build steps, and starting invoke
+                        "host go build": peers.go,
+                        "invoke start-up": peers.start_up,
                     },
                 )  # fmt: skip
             if "nocache" in chosen:
@@ -237,6 +250,13 @@ def render(rows: dict[str, dict[str, list[float]]], runs: int, load: float) -> s
             by_ko = f"{m / ko:.2f}" if ko else ""
             by_raw = f"{m / raw:.2f}" if raw else ""
             lines.append(f"| {scenario} | {name} | {m:.2f} s | {by_ko} | {by_raw} |")
+    warm = rows.get("warm one-line change, pushed")
+    if warm and "invoke start-up" in warm:
+        floor = median(warm["host go build"]) + median(warm["invoke start-up"])
+        lines.append(
+            f"| warm one-line change, pushed | floor of --fast: host go build + invoke "
+            f"start-up | {floor:.2f} s | {floor / median(warm['ko build']):.2f} | |"
+        )
     release = rows.get("release of a new tag")
     if release:
         ours, theirs = (median(release[k]) for k in ("invoke release", "goreleaser --snapshot"))
