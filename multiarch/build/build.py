@@ -29,7 +29,7 @@ from ..golang import compiler, goenv, workspace
 from ..golang import mains as main_packages
 from ..golang.goenv import GoEnv, GoSettings
 from ..golang.mains import Main
-from ..golang.version import Revision, commit_state, describe
+from ..golang.version import Revision, commit_states, describe
 from ..host import builder as builders
 from ..host.builder import Builder
 from ..host.builder_setup import BuilderSettings
@@ -360,8 +360,7 @@ def provenance_labels(layout: workspace.Layout) -> dict[str, str]:
     if not layout.others:
         return {}
     every = layout.modules
-    with ThreadPoolExecutor(8) as pool:  # a git look-up per module: side by side
-        states = list(pool.map(commit_state, [m.dir for m in every]))
+    states = commit_states([m.dir for m in every])
     modules = [
         {"path": m.path, "dir": m.rel, "commit": commit, "dirty": dirty}
         for m, (commit, dirty) in zip(every, states, strict=True)

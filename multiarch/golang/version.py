@@ -117,12 +117,37 @@ def tag_prefix(repo, path: Path) -> str:
     return "" if rel == "." else f"{rel}/"
 
 
-def commit_state(path: Path) -> tuple[str, bool | None]:
-    """(commit, dirty) of the checkout holding `path`; ("", None) outside git."""
-    repo = _repo(path)
-    if repo is None:
-        return "", None
-    return repo.head.commit.hexsha, repo.is_dirty(untracked_files=False, path=str(path))
+def commit_states(paths: list[Path]) -> list[tuple[str, bool | None]]:
+    """(commit, dirty) of the checkout holding each path; ("", None) outside git. A go.work's
+    modules mostly share one repository: git is asked once per repository, not per
+    module (its staged and unstaged changes, each path dirty where they touch it)."""
+    found: list[tuple[str, bool | None]] = [("", None)] * len(paths)
+    shared: dict[Path, list[int]] = {}
+    for i, path in enumerate(paths):
+        top = _checkout(Path(path).resolve())
+        if top is not None:
+            shared.setdefault(top, []).append(i)
+    for top, members in shared.items():
+        repo = _repo(top)
+        if repo is None:
+            continue
+        rels = [Path(paths[i]).resolve().relative_to(top).as_posix() for i in members]
+        changed = [
+            name
+            for staged in (["--cached"], [])
+            for name in repo.git.diff(*staged, "--name-only", "-z", "--", *rels).split("\0")
+        ]
+        commit = repo.head.commit.hexsha
+        changed = [n for n in changed if n]
+        for i, rel in zip(members, rels, strict=True):
+            inside = [n for n in changed if rel == "." or n == rel or n.startswith(f"{rel}/")]
+            found[i] = (commit, bool(inside))
+    return found
+
+
+def _checkout(path: Path) -> Path | None:
+    """The top directory of the git checkout holding `path` (a .git there), or None."""
+    return next((d for d in (path, *path.parents) if (d / ".git").exists()), None)
 
 
 def untracked_files(path: Path) -> list[str]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.golang.version import describe, tags_at_head
+from multiarch.golang.version import commit_states, describe, tags_at_head
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
 
@@ -64,3 +64,22 @@ def test_a_nested_module_is_versioned_by_its_own_tags(tmp_path):
     subprocess.run(["git", "tag", "v1.0.0"], cwd=checkout, check=True)
     assert describe(checkout).version == "v1.0.0" and tags_at_head(checkout) == ["v1.0.0"]
     assert describe(nested).version == "v0.3.0"
+
+
+def test_each_module_of_one_repository_is_dirty_where_a_change_touches_it(tmp_path):
+    checkout = tmp_path / "r"
+    for d in ("app", "lib/sub", "ü mod"):
+        (checkout / d).mkdir(parents=True)
+        (checkout / d / "x.go").write_text("package x\n")
+    for argv in (["init", "-q"], ["add", "."], ["commit", "-qm", "one"]):
+        subprocess.run([*GIT, *argv], cwd=checkout, check=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dirs = [checkout / d for d in ("app", "lib", "lib/sub", "ü mod")] + [outside, checkout]
+    assert [dirty for _, dirty in commit_states(dirs)] == [False] * 4 + [None, False]
+    (checkout / "lib/sub/x.go").write_text("package y\n")  # unstaged, in a nested dir
+    (checkout / "ü mod/x.go").write_text("package y\n")  # staged, a name git would quote
+    subprocess.run(["git", "add", "ü mod/x.go"], cwd=checkout, check=True)
+    states = commit_states(dirs)
+    assert [dirty for _, dirty in states] == [False, True, True, True, None, True]
+    assert {commit for commit, _ in states} == {describe(checkout).commit, ""}
