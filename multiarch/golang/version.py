@@ -97,18 +97,28 @@ def describe(path: Path, quiet: bool = False) -> Revision:
         if dirty
         else head.committed_datetime.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     )
-    try:
-        tag = repo.git.describe("--tags", *match, "--exact-match", "HEAD")
-    except _git().GitCommandError:
-        tag = ""
+    version, tag = _described(repo.git.describe("--tags", *match, "--dirty", "--always", "--long"))
     return Revision(
-        version=repo.git.describe("--tags", *match, "--dirty", "--always").removeprefix(prefix),
+        version=version.removeprefix(prefix),
         commit=head.hexsha,
         dirty=dirty,
         created=created,
         source=_public_url(repo),
         tag=tag.removeprefix(prefix),
     )
+
+
+_LONG = re.compile(r"(?P<tag>.+)-(?P<since>[0-9]+)-g(?P<commit>[0-9a-f]+)(?P<dirty>-dirty)?")
+
+
+def _described(long: str) -> tuple[str, str]:
+    """`git describe --long` as plain `git describe` says it (v1.2.3 at the tag itself,
+    v1.2.3-4-gabc1234 after it), and the tag at HEAD ("" when HEAD is past it or no tag
+    is found: the abbreviated commit alone)."""
+    found = _LONG.fullmatch(long)
+    if found is None or found["since"] != "0":
+        return long, ""
+    return found["tag"] + (found["dirty"] or ""), found["tag"]
 
 
 def tag_prefix(repo, path: Path) -> str:

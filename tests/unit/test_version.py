@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.golang.version import commit_states, describe, tags_at_head
+from multiarch.golang.version import _described, commit_states, describe, tags_at_head
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
 
@@ -83,3 +83,29 @@ def test_each_module_of_one_repository_is_dirty_where_a_change_touches_it(tmp_pa
     states = commit_states(dirs)
     assert [dirty for _, dirty in states] == [False, True, True, True, None, True]
     assert {commit for commit, _ in states} == {describe(checkout).commit, ""}
+
+
+def test_one_describe_gives_the_version_and_the_tag_at_head(tmp_path):
+    checkout = repo(tmp_path / "r")
+    subprocess.run(["git", "tag", "v1.2.3"], cwd=checkout, check=True)
+    (checkout / "main.go").write_text("package main\n\n// changed\n")
+    subprocess.run([*GIT, "commit", "-qam", "two"], cwd=checkout, check=True)
+    after = describe(checkout)
+    plain = subprocess.run(["git", "describe", "--tags", "--dirty", "--always"], cwd=checkout,
+                           capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    assert (after.version, after.tag) == (plain, "") and plain.startswith("v1.2.3-1-g")
+
+
+@pytest.mark.parametrize(
+    "long, version, tag",
+    [
+        ("v1.2.3-0-gabc1234", "v1.2.3", "v1.2.3"),
+        ("v1.2.3-0-gabc1234-dirty", "v1.2.3-dirty", "v1.2.3"),
+        ("v1.2.3-4-gabc1234", "v1.2.3-4-gabc1234", ""),
+        ("rel-3-gfff-0-gabc1234", "rel-3-gfff", "rel-3-gfff"),  # a tag that looks described
+        ("abc1234", "abc1234", ""),  # no tag: the commit alone
+        ("abc1234-dirty", "abc1234-dirty", ""),
+    ],
+)
+def test_describe_long_read_as_plain(long, version, tag):
+    assert _described(long) == (version, tag)
