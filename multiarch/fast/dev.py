@@ -276,10 +276,14 @@ def loop(
         return
     watcher = Watcher(plans[0].layout)
 
+    cleaners: list[threading.Thread] = []
+
     def shown(cycle: Cycle) -> None:
         report(cycle)
-        if prove is not None:  # what the proof left goes once its verdict is out
-            prove.clean()
+        if prove is not None:  # what the proof left goes once its verdict is out, while
+            # the next save is watched for (removing it takes the daemon seconds)
+            cleaners.append(threading.Thread(target=prove.clean))
+            cleaners[-1].start()
 
     try:
         first = time.monotonic()
@@ -298,6 +302,8 @@ def loop(
         if running is not None:
             running.close()
         if prove is not None:
+            for cleaner in cleaners:
+                cleaner.join()
             prove.clean()
 
 

@@ -283,24 +283,26 @@ class Smoke:
         """Prove, pull and run one platform's image; raises _Failed saying what went wrong."""
         target = verdict.target
         image = str(Reference(self.host, self.repo, digest=digest))
-        try:
-            found = image_files.entrypoint(self.api, self.repo, digest)
-            binary = executable.read(found.data)
-            proof.append(binary)
-            wrong = executable.mismatch(binary, target)
-            if wrong:
-                raise _Failed(f"{found.path}: {wrong}")
-            expected = self.expected
-            if expected is None and self.checks.needs_build:
-                expected = self._labelled(digest)
-            self.runner.run(
-                ["docker", "pull", "-q", "--platform", str(target), image],
-                capture=True,
-                timeout=NETWORK_TIMEOUT,
-            )
-            self.pulled.append((str(target), digest))
-        except UserError as e:
-            raise _Failed(str(e)) from None
+        pull = ["docker", "pull", "-q", "--platform", str(target), image]
+        # the pull goes on while the binary is read from the registry and proven
+        with ThreadPoolExecutor(1) as puller:
+            pulled = puller.submit(self.runner.run, pull, capture=True, timeout=NETWORK_TIMEOUT)
+            try:
+                found = image_files.entrypoint(self.api, self.repo, digest)
+                binary = executable.read(found.data)
+                proof.append(binary)
+                wrong = executable.mismatch(binary, target)
+                if wrong:
+                    raise _Failed(f"{found.path}: {wrong}")
+                expected = self.expected
+                if expected is None and self.checks.needs_build:
+                    expected = self._labelled(digest)
+                pulled.result()
+            except UserError as e:
+                raise _Failed(str(e)) from None
+            finally:
+                if pulled.exception() is None:
+                    self.pulled.append((str(target), digest))
         named = values(target, expected)
         name = f"smoke-{self.run_id}-{target.slug}"
         if self.checks.http:
@@ -468,14 +470,14 @@ class Proof:
         return (0, "; ".join(failed)) if failed else (len(outcomes), "")
 
     def clean(self) -> None:
-        """Remove what the proofs so far left: their containers, the images they pulled."""
-        while self.done:  # each one forgotten once gone: a Ctrl-C meanwhile leaves it here
-            test = self.done[-1]
+        """Remove what the proofs done so far left: their containers, the images they
+        pulled. It may run beside the next proof, which it leaves alone."""
+        for test in list(self.done):  # each forgotten once gone: a Ctrl-C leaves it here
             test.clean()
             pulled = [str(Reference(test.host, test.repo, digest=d)) for _, d in test.pulled]
             if pulled:
                 subprocess.run(["docker", "image", "rm", *pulled], capture_output=True)
-            self.done.pop()
+            self.done.remove(test)
 
 
 def images(image: str, build: builds.BuildSettings) -> list[str]:
