@@ -125,11 +125,6 @@ class Peers(Contenders):
                 f"--platform={PLATFORMS}", *flags, "."]  # fmt: skip
         return timed(lambda: sh(*argv, cwd=self.module, env=self.ko_env))
 
-    def start_up(self) -> float:
-        """Python, Invoke and the task modules loaded, no task run: `invoke --list`."""
-        argv = [sys.executable, "-m", "invoke", "-r", str(REPO), "--list"]
-        return timed(lambda: sh(*argv, env=self.env))
-
     def tag_release(self) -> None:
         """A one-line change, committed and tagged with the next version."""
         touch_line(self.module)
