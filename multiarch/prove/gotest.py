@@ -28,9 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..build import binaries
-from ..build import build as builds
-from ..build.build import BuildSettings
+from ..build import binaries, full, planning
+from ..build.settings import BuildSettings
 from ..core import platforms
 from ..core.command import Runner
 from ..core.config import default
@@ -76,7 +75,7 @@ class Plan:
     packages: list[str]
     go_image: str
     out: Path  # where the binaries are exported; made by run(), removed afterwards
-    build: builds.Plan | None  # None when no platform can run here
+    build: planning.Plan | None  # None when no platform can run here
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,7 @@ def plan(
             "",  # the tests of every package, no command
             (f"GO_IMAGE={image}", f"PACKAGES={' '.join(packages)}"),
         )
-        [build] = builds.plan(compile_settings, runner, environ)
+        [build] = planning.plan(compile_settings, runner, environ)
     return Plan(s, runnable, unrunnable, packages, image, out, build)
 
 
@@ -179,7 +178,7 @@ def run(p: Plan, runner: Runner) -> list[Report] | None:
     if p.build is None:
         return failed_here
     try:
-        builds.run([p.build], runner)
+        full.run([p.build], runner)
         if runner.dry:
             return None
         jobs = [
