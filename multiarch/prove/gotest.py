@@ -37,7 +37,7 @@ from ..core.errors import UserError
 from ..core.platforms import Platform
 from ..dockerfile import build_step
 from ..dockerfile import dockerfile as dockerfiles
-from ..golang import goenv, workspace
+from ..golang import goenv, gomod, workspace
 from ..host import binfmt
 
 DOCKERFILE = Path(__file__).parent.parent / "data" / "gotest.Dockerfile"
@@ -144,7 +144,7 @@ def default_packages(layout: workspace.Layout) -> list[str]:
         return ["./..."]
     used = {
         Path(os.path.normpath(layout.work.parent / use.disk_path))
-        for use in workspace.parse_work(layout.work).use
+        for use in gomod.parse_work(layout.work).use
     }
     # as directories, relative to the module: a module path pattern would make the go
     # command look up the versions the modules require of each other, which need not exist
