@@ -264,7 +264,7 @@ def loop(
         running = Running(dev, runner, host)
     full.ensure_registry(plans[0], registry, runner)
     if runner.dry:
-        fast.build(plans, runner)
+        fast.build(runner).run(plans)
         return
     watcher = Watcher(plans[0].layout)
     try:
@@ -290,12 +290,12 @@ def _cycle(settings, runner, environ, changed, first, running, prove=None):
     tell = say if not isinstance(runner, Quiet) else (lambda _: None)
     try:
         plans = planning.plan(settings, runner, environ)
-        outcomes = fast.build(plans, runner, tell=tell)
+        results = fast.build(runner, tell=tell).run(plans)
     except UserError as e:
         return Cycle(changed, f"failed: {e}", time.monotonic() - first), None
     seconds = time.monotonic() - first
-    why = next((o.why for o in outcomes if o.why), "")
-    result = outcomes[0].result
+    why = next((r.why for r in results if r.why), "")
+    result = results[0]
     if running is not None:
         image = _for_platform(result, running.platform)
         if image:
