@@ -38,7 +38,6 @@ from ..golang import workspace
 from ..host import docker, emulation
 from ..host.registry import RegistrySettings
 from ..oci.reference import Reference
-from ..oci.registry_api import split_reference
 from . import fast
 
 MAX_BURST = 5.0  # seconds: the longest a burst of saves postpones a build
@@ -301,9 +300,9 @@ def _cycle(settings, runner, environ, changed, first, running, prove=None):
         if image:
             running.replace(image)
     how = f"full ({why})" if why else "fast"
-    host, repo, _ = split_reference(result.reference)
-    # written by hand: a build that wrote no digest shows "HOST/REPO@", as it always has
-    cycle = Cycle(changed, how, seconds, f"{host}/{repo}@{result.digest}")
+    pushed = Reference.parse(result.reference).at_digest(result.digest)
+    # a build that wrote no digest shows "HOST/REPO@", as it always has
+    cycle = Cycle(changed, how, seconds, str(pushed) if result.digest else f"{pushed}@")
     if prove is not None:
         cycle = dataclasses.replace(cycle, **_proof(prove, result, runner, first))
     return cycle, plans[0].layout
@@ -329,8 +328,8 @@ def _same_machine(platform: str, host: str) -> bool:
 def _for_platform(result: Result, host: str) -> str:
     """The reference of the manifest for the daemon's platform, or "". A one-platform
     build pushes a manifest, not an index: that one."""
-    registry, repo, _ = split_reference(result.reference)
+    pushed = Reference.parse(result.reference)
     for m in result.manifests:
         if m.platform == "unknown" or _same_machine(m.platform, host):
-            return str(Reference(registry, repo, digest=m.digest))
+            return str(pushed.at_digest(m.digest))
     return ""
