@@ -2,6 +2,8 @@
 through buildx (buildx.py), and what was pushed, as the registry serves it.
 
 One main package is one `docker buildx build`; several are one `docker buildx bake`.
+`Build` is the one interface of every way to build (`run(plans)`): FullBuild here, and
+the fast path over it (fast.FastBuild, fast.Recorded).
 """
 
 from __future__ import annotations
