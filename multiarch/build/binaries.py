@@ -28,8 +28,9 @@ from ..core import platforms
 from ..core.command import Runner
 from ..core.errors import UserError
 from ..core.platforms import Platform
-from . import build as builds
-from .build import BuildSettings
+from . import planning
+from .full import FullBuild
+from .settings import BuildSettings
 
 TARGET = "binary"
 SCRATCH_PREFIX = ".multiarch-bin-"
@@ -65,9 +66,9 @@ def build(
     with _scratch(dist, runner.dry) as scratch:
         plans = [
             p.with_settings(settings(p.settings, scratch / p.main.binary))
-            for p in builds.plan(settings(base, scratch), runner, environ)
+            for p in planning.plan(settings(base, scratch), runner, environ)
         ]
-        builds.run(plans, runner)
+        FullBuild(runner).run(plans)
         if runner.dry:
             return []
         targets = plans[0].platforms

@@ -28,7 +28,9 @@ from typing import Protocol
 
 from rich.markup import escape
 
-from ..build import build as builds
+from ..build import full, planning
+from ..build.full import Result
+from ..build.settings import BuildSettings
 from ..core.command import Runner, console, say
 from ..core.config import default
 from ..core.errors import UserError
@@ -37,7 +39,6 @@ from ..golang import workspace
 from ..host import docker, emulation
 from ..host.registry import RegistrySettings
 from ..oci.reference import Reference
-from ..oci.registry_api import split_reference
 from . import fast
 
 MAX_BURST = 5.0  # seconds: the longest a burst of saves postpones a build
@@ -250,7 +251,7 @@ def line(cycle: Cycle) -> str:
 
 def loop(
     dev: DevSettings,
-    settings: builds.BuildSettings,
+    settings: BuildSettings,
     runner: Runner,
     environ,
     registry: RegistrySettings,
@@ -260,7 +261,7 @@ def loop(
     """Build, then watch and build each change, until KeyboardInterrupt; with `prove`
     (smoke.Proof), each pushed image is proven on its platforms too."""
     dev.check()
-    plans = builds.plan(settings, runner, environ)
+    plans = planning.plan(settings, runner, environ)
     running = None
     if dev.run:
         host = emulation.daemon_host(runner).platform
@@ -270,9 +271,9 @@ def loop(
                 f"add {host} to --platforms",
             )
         running = Running(dev, runner, host)
-    builds.ensure_registry(plans[0], registry, runner)
+    full.ensure_registry(plans[0], registry, runner)
     if runner.dry:
-        fast.build(plans, runner)
+        fast.build(runner).run(plans)
         return
     watcher = Watcher(plans[0].layout)
 
@@ -311,27 +312,27 @@ def _cycle(settings, runner, environ, changed, first, running, prove=None):
     """One build (and proof): the cycle, and the layout it built (None when it failed)."""
     tell = say if not isinstance(runner, Quiet) else (lambda _: None)
     try:
-        plans = builds.plan(settings, runner, environ)
-        outcomes = fast.build(plans, runner, tell=tell)
+        plans = planning.plan(settings, runner, environ)
+        results = fast.build(runner, tell=tell).run(plans)
     except UserError as e:
         return Cycle(changed, f"failed: {e}", time.monotonic() - first), None
     seconds = time.monotonic() - first
-    why = next((o.why for o in outcomes if o.why), "")
-    result = outcomes[0].result
+    why = next((r.why for r in results if r.why), "")
+    result = results[0]
     if running is not None:
         image = _for_platform(result, running.platform)
         if image:
             running.replace(image)
     how = f"full ({why})" if why else "fast"
-    host, repo, _ = split_reference(result.reference)
-    # written by hand: a build that wrote no digest shows "HOST/REPO@", as it always has
-    cycle = Cycle(changed, how, seconds, f"{host}/{repo}@{result.digest}")
+    pushed = Reference.parse(result.reference).at_digest(result.digest)
+    # a build that wrote no digest shows "HOST/REPO@", as it always has
+    cycle = Cycle(changed, how, seconds, str(pushed) if result.digest else f"{pushed}@")
     if prove is not None:
         cycle = dataclasses.replace(cycle, **_proof(prove, result, runner, first))
     return cycle, plans[0].layout
 
 
-def _proof(prove, result: builds.Result, runner: Runner, first: float) -> dict:
+def _proof(prove, result: Result, runner: Runner, first: float) -> dict:
     """A cycle's proof: every platform of the pushed image proven and run."""
     try:
         count, failed = prove(result.reference, runner)
@@ -348,11 +349,11 @@ def _same_machine(platform: str, host: str) -> bool:
     return platform.split("/")[:2] == host.split("/")[:2]
 
 
-def _for_platform(result: builds.Result, host: str) -> str:
+def _for_platform(result: Result, host: str) -> str:
     """The reference of the manifest for the daemon's platform, or "". A one-platform
     build pushes a manifest, not an index: that one."""
-    registry, repo, _ = split_reference(result.reference)
+    pushed = Reference.parse(result.reference)
     for m in result.manifests:
         if m.platform == "unknown" or _same_machine(m.platform, host):
-            return str(Reference(registry, repo, digest=m.digest))
+            return str(pushed.at_digest(m.digest))
     return ""

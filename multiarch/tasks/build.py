@@ -8,7 +8,7 @@ import time
 from invoke import task
 from rich.table import Table
 
-from ..build import build as builds
+from ..build import full, planning
 from ..core.command import results, say
 from ..core.errors import UserError
 from ..fast import fast as fasts
@@ -74,16 +74,16 @@ def build(
     prove = proof(c) if smoke else None
     if prove is not None and not settings.push:
         raise UserError("--smoke proves a pushed image", "leave out --no-push")
-    plans = builds.plan(settings, run, os.environ)
-    builds.ensure_registry(plans[0], local_registry(c).settings, run)
+    plans = planning.plan(settings, run, os.environ)
+    full.ensure_registry(plans[0], local_registry(c).settings, run)
     started = time.monotonic()
     try:
-        for outcome in fasts.build(plans, run, fast):
-            show(outcome.result)
+        for result in fasts.build(run, fast).run(plans):
+            show(result)
             if prove is not None and not run.dry:
-                count, failed = prove(outcome.result.reference, run)
+                count, failed = prove(result.reference, run)
                 if failed:
-                    raise UserError(f"{outcome.result.reference} not proven: {failed}")
+                    raise UserError(f"{result.reference} not proven: {failed}")
                 took = time.monotonic() - started
                 say(f"proven on {count} platforms {took:.2f} s after the build started")
     finally:
@@ -91,7 +91,7 @@ def build(
             prove.clean()
 
 
-def show(result: builds.Result) -> None:
+def show(result: full.Result) -> None:
     results.print(f"image:  {result.reference}\ndigest: {result.digest}")
     if result.manifests:
         table = Table("platform", "manifest digest")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..build import build as builds
+from ..build.settings import BuildSettings
 from ..core import files
 from ..core.config import default
 from ..golang.goenv import GoSettings
@@ -37,15 +37,13 @@ DIST_HELP = (
 )
 
 
-def build_settings(c, cache: bool | None = None, **flags) -> builds.BuildSettings:
+def build_settings(c, cache: bool | None = None, **flags) -> BuildSettings:
     """Build settings: Invoke configuration (build.*, go.*), overridden by the flags given
     (None: not given); `cache` is the flag pair --cache/--no-cache."""
     no_cache = None if cache is None else not cache
     go = GoSettings(**options(c, "go"))
     setup = BuilderSettings(**options(c, "builder"))
-    return builds.BuildSettings(
-        **options(c, "build", no_cache=no_cache, **flags), go=go, builders=setup
-    )
+    return BuildSettings(**options(c, "build", no_cache=no_cache, **flags), go=go, builders=setup)
 
 
 def dist_dir(c, dist: str | None) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from invoke import task
 
-from ..build import build as builds
+from ..build.settings import BuildSettings
 from ..core.command import results, say
 from ..core.config import default
 from ..core.errors import UserError
@@ -62,7 +62,7 @@ def smoke(
         c, "smoke", image=image, platforms=platforms, timeout=timeout, args=args,
         expect=expect, exit=exit, http=http,
     )  # fmt: skip
-    refs = smokes.images(settings["image"], builds.BuildSettings(**options(c, "build")))
+    refs = smokes.images(settings["image"], BuildSettings(**options(c, "build")))
     wanted = proving.platforms(settings)
     behaviour, seconds = proving.checks(settings), proving.timeout(settings)
     expected = None

@@ -7,8 +7,7 @@ import os
 from invoke import task
 from rich.table import Table
 
-from ..build import build as builds
-from ..build import signing
+from ..build import planning, signing
 from ..core.command import results, say
 from ..core.errors import UserError
 from ..prove import verify as verifies
@@ -37,7 +36,7 @@ def verify(c, image=None, main=None, key=None):
     the signatures and SBOM attestations are checked first.
     """
     settings = build_settings(c, main=main)
-    ref = image or options(c, "verify")["image"] or builds.default_image(settings)
+    ref = image or options(c, "verify")["image"] or planning.default_image(settings)
     given = key or options(c, "verify")["key"]
     public = signing.public_key(given) if given else None
     run = runner(c)

@@ -9,13 +9,18 @@ import io
 import json
 import os
 import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from multiarch.build import build
+from multiarch.build import planning
+from multiarch.build.full import FullBuild, Result
+from multiarch.build.planning import Plan
+from multiarch.build.settings import BuildSettings
 from multiarch.core import files
+from multiarch.core.command import Runner
 from multiarch.core.platforms import parse
 from multiarch.dockerfile import dockerfile
 from multiarch.fast import fast, fast_image
@@ -42,10 +47,10 @@ def module(where: Path) -> Path:
     return where
 
 
-def make_plan(context: Path, **settings) -> build.Plan:
-    s = build.BuildSettings(context=str(context), **settings)
+def make_plan(context: Path, **settings) -> Plan:
+    s = BuildSettings(context=str(context), **settings)
     source = dockerfile.source(context, s.dockerfile)
-    return build.Plan(
+    return Plan(
         settings=s,
         platforms=parse(s.platforms),
         layout=resolve(context, {"GOWORK": "off"}),
@@ -60,11 +65,13 @@ def make_plan(context: Path, **settings) -> build.Plan:
 @pytest.fixture
 def mod(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    # the image store is the fake runner's (docker image inspect), not the daemon's
+    monkeypatch.setattr(fast.engine, "images", lambda names: None)
     return module(tmp_path / "hellorld")
 
 
-def record(p: build.Plan) -> dict:
-    """What `fast.build` records for a full build of the plan pushed here."""
+def record(p: Plan) -> dict:
+    """What fast.Recorded records for a full build of the plan pushed here."""
     place = fast.Place.of(p)
     doc = {
         "version": fast.STATE_VERSION,
@@ -73,14 +80,14 @@ def record(p: build.Plan) -> dict:
         "fingerprint": fast.fingerprint(p),
         "base_images": {"golang:1.24": "sha256:" + "2" * 64},
         "files": fast.context_snapshot(p, {}),
-        "args": {k: v for k, v in build.build_args(p).items() if k in fast.PER_BUILD_ARGS},
+        "args": {k: v for k, v in planning.build_args(p).items() if k in fast.PER_BUILD_ARGS},
     }
     place.dir.mkdir(parents=True, exist_ok=True)
     place.record_file.write_text(json.dumps(doc))
     return doc
 
 
-def changed_parts(before: build.Plan, after: build.Plan) -> set[str]:
+def changed_parts(before: Plan, after: Plan) -> set[str]:
     old, new = fast.fingerprint(before), fast.fingerprint(after)
     assert old.keys() == new.keys()
     return {what for what in old if old[what] != new[what]}
@@ -230,6 +237,72 @@ def test_only_go_source_changed_is_a_fast_build(mod):
     assert decided.step.image == "golang:1.24" and decided.step.sources == "/src"
     assert "go build" in decided.step.command
     assert decided.mount_point == "/src"
+
+
+# FastBuild and Recorded: the fast path over the full build, and the record of it
+
+
+class NoImages(Runner):
+    """A daemon whose image store holds none of the base images."""
+
+    def query(self, argv, *, check=True, hint=None, timeout=None):
+        assert argv[:3] == ["docker", "image", "inspect"], argv
+        return subprocess.CompletedProcess(argv, 1, "[]", "")
+
+
+class Pushed(FullBuild):
+    """A full build that pushes each plan at once, and keeps what it was given."""
+
+    def __init__(self, runner: Runner):
+        super().__init__(runner)
+        object.__setattr__(self, "given", [])
+
+    def run(self, plans: list[Plan]) -> list[Result]:
+        self.given.append([p.main.binary for p in plans])
+        return [Result(p.reference, "sha256:" + "9" * 64, []) for p in plans]
+
+
+def test_the_plans_without_a_fast_path_get_one_full_build_each_said_with_why(mod):
+    api, worker = (
+        dataclasses.replace(make_plan(mod), main=mains.Main(f"./cmd/{n}", f"x/{n}", n))
+        for n in ("api", "worker")
+    )
+    worker = worker.with_settings(worker.settings.without_cache())
+    full, told = Pushed(NoImages()), []
+    results = fast.FastBuild(full.runner, full, told.append).run([api, worker])
+    assert full.given == [["api", "worker"]]  # one run of both: one bake
+    assert told == [
+        "full build of api: no full build of localhost:5000/hellorld from this module is "
+        "recorded yet",
+        "full build of worker: --no-cache asks for a full build",
+    ]
+    assert [r.why for r in results] == [
+        "no full build of localhost:5000/hellorld from this module is recorded yet",
+        "--no-cache asks for a full build",
+    ]
+
+
+def test_a_recorded_full_build_is_the_next_ones_record(mod):
+    p = make_plan(mod)
+    [result] = fast.Recorded(Pushed(NoImages())).run([p])
+    stored = fast.Place.of(p).load()
+    assert stored is not None and stored["index"] == result.digest
+    assert stored["fingerprint"] == fast.fingerprint(p)
+    assert stored["base_images"] == {"golang:1.24": ""}
+    (mod / "main.go").write_text(MAIN_GO.replace("hellorld", "hello, world"))
+    assert isinstance(fast.decide(p), fast.Fast)
+
+
+def test_a_full_build_elsewhere_or_dry_is_not_recorded(mod):
+    fast.Recorded(Pushed(NoImages())).run([make_plan(mod, registry="ghcr.io")])
+    fast.Recorded(Pushed(NoImages(dry=True))).run([make_plan(mod)])
+    assert not fast.home().exists()
+
+
+def test_without_fast_the_build_is_the_full_build_alone():
+    runner = Runner()
+    assert fast.build(runner, fast=False) == FullBuild(runner)
+    assert isinstance(fast.build(runner), fast.FastBuild)
 
 
 # the image a fast build remakes

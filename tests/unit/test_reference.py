@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from multiarch.build.build import BuildSettings, check, tag_list
+from multiarch.build.planning import tag_list
+from multiarch.build.settings import BuildSettings, check
 from multiarch.core.errors import UserError
 from multiarch.golang.version import Revision
 from multiarch.oci import reference
@@ -121,6 +122,12 @@ def test_reference_parsed_and_written_back(ref, parts, written):
     r = reference.Reference.parse(ref)
     assert (r.host, r.repository, r.tag, r.digest) == parts
     assert str(r) == written
+
+
+def test_reference_at_a_digest_has_no_tag():
+    r = reference.Reference.parse("localhost:5000/hellorld:dev")
+    assert str(r.at_digest("sha256:ab")) == "localhost:5000/hellorld@sha256:ab"
+    assert str(r.at_digest("")) == "localhost:5000/hellorld"
 
 
 def test_reference_names_a_registry():
