@@ -40,7 +40,8 @@ sys.path.insert(0, str(REPO))
 
 from speed_page import write_table  # noqa: E402  (beside this script)
 
-from multiarch.build import build as builds  # noqa: E402
+from multiarch.build import buildx, planning  # noqa: E402
+from multiarch.build.settings import BuildSettings  # noqa: E402
 from multiarch.core.command import Runner  # noqa: E402
 from multiarch.core.platforms import parse  # noqa: E402
 
@@ -150,8 +151,8 @@ class Contenders:
         # invoke reads the bytecode bytecode() made, as an installed package's is read
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         # the registry `invoke build` pushes to (INVOKE_BUILD_REGISTRY may name another)
-        registry = os.environ.get("INVOKE_BUILD_REGISTRY", builds.BuildSettings.registry)
-        self.settings = builds.BuildSettings(
+        registry = os.environ.get("INVOKE_BUILD_REGISTRY", BuildSettings.registry)
+        self.settings = BuildSettings(
             platforms=PLATFORMS, registry=registry, image=IMAGE, tag="bench", context=str(module)
         )
 
@@ -192,9 +193,9 @@ class Contenders:
     ) -> float:
         """The command `invoke build` would run; or with buildx's default attestations, or
         without SOURCE_DATE_EPOCH (file times left as built), or with --no-cache."""
-        [plan] = builds.plan(self.settings, Runner(), self.env)
+        [plan] = planning.plan(self.settings, Runner(), self.env)
         with plan.layout.contexts() as contexts:
-            argv = builds.command(plan, contexts, None)
+            argv = buildx.command(plan, contexts, None)
             if buildx_attestations:
                 argv = [a for a in argv if not a.startswith(("--provenance", "--sbom"))]
             if not reproducible:

@@ -28,8 +28,8 @@ from ..core import platforms
 from ..core.command import Runner
 from ..core.errors import UserError
 from ..core.platforms import Platform
-from . import build as builds
-from .build import BuildSettings
+from . import full, planning
+from .settings import BuildSettings
 
 TARGET = "binary"
 SCRATCH_PREFIX = ".multiarch-bin-"
@@ -65,9 +65,9 @@ def build(
     with _scratch(dist, runner.dry) as scratch:
         plans = [
             p.with_settings(settings(p.settings, scratch / p.main.binary))
-            for p in builds.plan(settings(base, scratch), runner, environ)
+            for p in planning.plan(settings(base, scratch), runner, environ)
         ]
-        builds.run(plans, runner)
+        full.run(plans, runner)
         if runner.dry:
             return []
         targets = plans[0].platforms

@@ -28,8 +28,10 @@ from ..core.platforms import Platform
 from ..golang.version import describe
 from ..host import builder, docker
 from ..oci.registry_api import INDEX_TYPES, PlatformManifest, platform_manifests
-from . import build as builds
-from .build import BuildSettings, Plan, Result
+from . import full, planning
+from .full import Result
+from .planning import Plan
+from .settings import BuildSettings, check
 
 
 def suffixed(tag: str, platform: Platform) -> str:
@@ -51,7 +53,7 @@ def build_each(plans: list[Plan], runner: Runner) -> list[tuple[Platform, Result
     return [
         (target, result)
         for target in plans[0].platforms
-        for result in builds.run(for_platform(plans, target), runner)
+        for result in full.run(for_platform(plans, target), runner)
     ]
 
 
@@ -66,9 +68,9 @@ def target(settings: BuildSettings) -> tuple[list[str], list[str]]:
     """The repositories (REGISTRY/IMAGE, one per main package) and the tags to join,
     defaulted as `invoke build` defaults them: each binary's name, and the git version."""
     context = Path(settings.context)
-    builds.check(settings)
-    tags = builds.tag_list(settings, describe(context, quiet=bool(settings.tag)))
-    return [f"{settings.registry}/{image}" for image in builds.image_names(settings)], tags
+    check(settings)
+    tags = planning.tag_list(settings, describe(context, quiet=bool(settings.tag)))
+    return [f"{settings.registry}/{image}" for image in planning.image_names(settings)], tags
 
 
 def inputs(runner: Runner, repository: str, tag: str, targets: list[Platform]) -> list[Input]:
@@ -145,7 +147,7 @@ def join(
     runner.run(argv, hint="its own output above says why")
     if runner.dry:
         return []
-    return builds.pushed_manifests(runner, f"{repository}:{tags[0]}")
+    return full.pushed_manifests(runner, f"{repository}:{tags[0]}")
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from pathlib import Path
 from ..core.command import Runner
 from ..core.errors import UserError
 from ..core.platforms import Platform
-from .build import Plan, build_args
+from .planning import Plan, build_args
 
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 STATEMENT = "https://in-toto.io/Statement/v1"

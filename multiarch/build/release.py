@@ -14,7 +14,7 @@ It is the OCI image layout in a tar, with every platform, named after the releas
 first reference: `docker load -i` (containerd image store) and `skopeo copy
 oci-archive:FILE ...` read it. A checksum file beside it checks with `sha256sum -c`. It
 is a separate export of the same build, and holds the same digests as the registry: the
-build is reproducible and pushes with OCI media types (see build.py).
+build is reproducible and pushes with OCI media types (see buildx.py).
 
 Once pushed, each platform's SBOM is made from its binary and attached to the index as
 buildx attaches its own (attestations.py), with SLSA v1 provenance made from the plan
@@ -47,9 +47,8 @@ from ..host.builder import buildx_version
 from ..host.registry import RegistrySettings
 from ..oci.layers import blob_path
 from ..oci.registry_api import PlatformManifest
-from . import attestations, provenance, signing
-from . import build as builds
-from .build import BuildSettings
+from . import attestations, full, planning, provenance, signing
+from .settings import BuildSettings
 
 ARCHIVE_SUFFIX = ".oci.tar"
 # What the multiarch package leaves in the temporary directory while it works (go.work
@@ -132,8 +131,8 @@ def release(
     say(f"releasing {version.tag} as {', '.join(tags)}")
     settings = base.tagged(*tags).pushed().of_stage("image")
     # the binary and the labels say which tag is released, whatever `git describe` picks
-    pushes = [p.at_version(version.tag) for p in builds.plan(settings, runner, environ)]
-    builds.ensure_registry(pushes[0], registry_settings, runner)
+    pushes = [p.at_version(version.tag) for p in planning.plan(settings, runner, environ)]
+    full.ensure_registry(pushes[0], registry_settings, runner)
 
     archives = []
     for push in pushes:
@@ -152,7 +151,7 @@ def release(
         for checksum in checksums:
             checksum.unlink(missing_ok=True)  # never beside an archive it does not describe
     try:
-        builds.run(exports, runner)
+        full.run(exports, runner)
     except (UserError, KeyboardInterrupt):
         for partial in partials:
             partial.unlink(missing_ok=True)  # failed or interrupted: no half archive stays
@@ -162,7 +161,7 @@ def release(
             partial.replace(archive)
             write_checksum(archive, checksum)
 
-    pushed = builds.run(pushes, runner)
+    pushed = full.run(pushes, runner)
     if runner.dry:
         signed = f", signed and attested with cosign ({key.path})" if key else ""
         say(f"[dim]then: an SPDX SBOM and SLSA v1 provenance per platform attached to each "

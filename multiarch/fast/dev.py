@@ -27,7 +27,9 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from ..build import build as builds
+from ..build import full, planning
+from ..build.full import Result
+from ..build.settings import BuildSettings
 from ..core.command import Runner, console, say
 from ..core.errors import UserError
 from ..core.options import settings
@@ -234,7 +236,7 @@ def line(cycle: Cycle) -> str:
 
 def loop(
     dev: DevSettings,
-    settings: builds.BuildSettings,
+    settings: BuildSettings,
     runner: Runner,
     environ,
     registry: RegistrySettings,
@@ -243,7 +245,7 @@ def loop(
 ) -> None:
     """Build, then watch and build each change, until KeyboardInterrupt; with `prove`
     (smoke.Proof), each pushed image is proven on its platforms too."""
-    plans = builds.plan(settings, runner, environ)
+    plans = planning.plan(settings, runner, environ)
     running = None
     if dev.run:
         host = emulation.daemon_host(runner).platform
@@ -253,7 +255,7 @@ def loop(
                 f"add {host} to --platforms",
             )
         running = Running(dev, runner, host)
-    builds.ensure_registry(plans[0], registry, runner)
+    full.ensure_registry(plans[0], registry, runner)
     if runner.dry:
         fast.build(plans, runner)
         return
@@ -280,7 +282,7 @@ def _cycle(settings, runner, environ, changed, first, running, prove=None):
     """One build (and proof): the cycle, and the layout it built (None when it failed)."""
     tell = say if not isinstance(runner, Quiet) else (lambda _: None)
     try:
-        plans = builds.plan(settings, runner, environ)
+        plans = planning.plan(settings, runner, environ)
         outcomes = fast.build(plans, runner, tell=tell)
     except UserError as e:
         return Cycle(changed, f"failed: {e}", time.monotonic() - first), None
@@ -300,7 +302,7 @@ def _cycle(settings, runner, environ, changed, first, running, prove=None):
     return cycle, plans[0].layout
 
 
-def _proof(prove, result: builds.Result, runner: Runner, first: float) -> dict:
+def _proof(prove, result: Result, runner: Runner, first: float) -> dict:
     """A cycle's proof: every platform of the pushed image proven and run."""
     try:
         count, failed = prove(result.reference, runner)
@@ -317,7 +319,7 @@ def _same_machine(platform: str, host: str) -> bool:
     return platform.split("/")[:2] == host.split("/")[:2]
 
 
-def _for_platform(result: builds.Result, host: str) -> str:
+def _for_platform(result: Result, host: str) -> str:
     """The reference of the manifest for the daemon's platform, or "". A one-platform
     build pushes a manifest, not an index: that one."""
     registry, repo, _ = split_reference(result.reference)

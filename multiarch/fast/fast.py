@@ -26,8 +26,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..build import build as builds
-from ..build.build import Plan, Result, attestation_flags, build_args
+from ..build import full as full_build
+from ..build.full import Result
+from ..build.planning import Plan, build_args
+from ..build.settings import attestation_flags
 from ..core import files
 from ..core.command import Runner, say, warn
 from ..core.errors import UserError
@@ -338,7 +340,7 @@ def build(
     others, each said by `tell` with why, and every full build recorded for the next fast
     one. Without: one full build."""
     if not fast:
-        return [Outcome(result, "") for result in builds.run(plans, runner)]
+        return [Outcome(result, "") for result in full_build.run(plans, runner)]
     decided: dict[int, Fast | str] = {id(p): decide(p) for p in plans}
     outcomes = []
     for p in plans:
@@ -357,7 +359,7 @@ def build(
         tell(f"full build of {p.main.binary}: {decided[id(p)]}")
     if full:
         records = [record(p, runner) for p in full]  # taken before: an edit meanwhile counts
-        for p, result, made in zip(full, builds.run(full, runner), records, strict=False):
+        for p, result, made in zip(full, full_build.run(full, runner), records, strict=False):
             if made is not None:
                 place = Place.of(p)
                 with place.locked():

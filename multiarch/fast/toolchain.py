@@ -31,7 +31,8 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from ..build import build as builds
+from ..build import full
+from ..build.planning import Plan
 from ..core.command import Runner, cause
 from ..core.errors import UserError
 from ..core.platforms import Platform, parse_one
@@ -52,7 +53,7 @@ class Fast(Protocol):
     """What the toolchain needs of a fast build (`fast.Fast` is one): described here, so
     that this module, which `fast` calls, does not import it back."""
 
-    plan: builds.Plan
+    plan: Plan
     place: Place
     step: BuildStep
     record: dict
@@ -113,7 +114,7 @@ class Toolchain:
             .for_platforms([host])
             .with_references([self.image])
         )
-        builds.run([plan], self.runner)
+        full.run([plan], self.runner)
         doc = docker.inspect(self.runner, "image", self.image) or {}
         return {"Id": doc.get("Id", ""), "platform": str(host), "Env": _env(doc)}
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import UserError
-from .workspace import parse_mod
+from .gomod import parse_mod
 
 _PACKAGE_CLAUSE = re.compile(r"^package[ \t]+(\w+)", re.M)
 HINT = "set build.main (--main) to main package directories of the module, e.g. ./cmd/api"

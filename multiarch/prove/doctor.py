@@ -16,7 +16,7 @@ from ..core.command import Runner, cause
 from ..core.errors import UserError
 from ..core.platforms import Platform
 from ..dockerfile import build_step
-from ..golang import goenv, workspace
+from ..golang import goenv, gomod, workspace
 from ..golang.version import describe
 from ..host import binfmt, docker, emulation
 from ..host import builder as builders
@@ -191,11 +191,10 @@ def go_check(setup: Setup, environ) -> tuple[Check, str | None]:
     except UserError as e:
         return Check("Go version", False, e.message, e.hint or ""), None
     asks = [
-        f"{m.path}: {_asks(workspace.parse_mod(m.dir / 'go.mod', main=False))}"
-        for m in layout.modules
+        f"{m.path}: {_asks(gomod.parse_mod(m.dir / 'go.mod', main=False))}" for m in layout.modules
     ]
     if layout.work is not None:
-        asks.append(f"{layout.work.name}: {_asks(workspace.parse_work(layout.work))}")
+        asks.append(f"{layout.work.name}: {_asks(gomod.parse_work(layout.work))}")
     images = build_step.go_images(setup.dockerfile, goenv.version_args(version)) or [
         "no golang FROM image"
     ]
@@ -209,7 +208,7 @@ def go_check(setup: Setup, environ) -> tuple[Check, str | None]:
     return Check("Go version", True, f"{'; '.join(asks)} -> {images[0]} ({why})"), version
 
 
-def _asks(file: workspace.ModFile | workspace.WorkFile) -> str:
+def _asks(file: gomod.ModFile | gomod.WorkFile) -> str:
     said = [f"go {file.go}"] if file.go else []
     if file.toolchain:
         said.append(f"toolchain {file.toolchain}")

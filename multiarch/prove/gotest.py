@@ -28,9 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..build import binaries
-from ..build import build as builds
-from ..build.build import BuildSettings
+from ..build import binaries, full, planning
+from ..build.settings import BuildSettings
 from ..core import platforms
 from ..core.command import Runner
 from ..core.errors import UserError
@@ -38,7 +37,7 @@ from ..core.options import settings
 from ..core.platforms import Platform
 from ..dockerfile import build_step
 from ..dockerfile import dockerfile as dockerfiles
-from ..golang import goenv, workspace
+from ..golang import goenv, gomod, workspace
 from ..host import binfmt
 
 DOCKERFILE = Path(__file__).parent.parent / "data" / "gotest.Dockerfile"
@@ -67,7 +66,7 @@ class Plan:
     packages: list[str]
     go_image: str
     out: Path  # where the binaries are exported; made by run(), removed afterwards
-    build: builds.Plan | None  # None when no platform can run here
+    build: planning.Plan | None  # None when no platform can run here
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,7 @@ def plan(
             "",  # the tests of every package, no command
             (f"GO_IMAGE={image}", f"PACKAGES={' '.join(packages)}"),
         )
-        [build] = builds.plan(compile_settings, runner, environ)
+        [build] = planning.plan(compile_settings, runner, environ)
     return Plan(s, runnable, unrunnable, packages, image, out, build)
 
 
@@ -136,7 +135,7 @@ def default_packages(layout: workspace.Layout) -> list[str]:
         return ["./..."]
     used = {
         Path(os.path.normpath(layout.work.parent / use.disk_path))
-        for use in workspace.parse_work(layout.work).use
+        for use in gomod.parse_work(layout.work).use
     }
     # as directories, relative to the module: a module path pattern would make the go
     # command look up the versions the modules require of each other, which need not exist
@@ -170,7 +169,7 @@ def run(p: Plan, runner: Runner) -> list[Report] | None:
     if p.build is None:
         return failed_here
     try:
-        builds.run([p.build], runner)
+        full.run([p.build], runner)
         if runner.dry:
             return None
         jobs = [

@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from http.client import HTTPException
 from pathlib import Path
 
-from ..build import build as builds
+from ..build import planning
+from ..build.settings import BuildSettings
 from ..core import platforms
 from ..core.command import NETWORK_TIMEOUT, Runner, last_line
 from ..core.config import default
@@ -465,7 +466,7 @@ class Proof:
         return (0, "; ".join(failed)) if failed else (len(outcomes), "")
 
 
-def images(image: str, build: builds.BuildSettings) -> list[str]:
+def images(image: str, build: BuildSettings) -> list[str]:
     """The references to test: image, or else default_images; each one checked, so that
     a bad one is refused before anything is built."""
     refs = [image] if image else default_images(build)
@@ -474,9 +475,9 @@ def images(image: str, build: builds.BuildSettings) -> list[str]:
     return refs
 
 
-def default_images(build: builds.BuildSettings) -> list[str]:
+def default_images(build: BuildSettings) -> list[str]:
     """What `invoke build` pushes, tagged e2e: one image per main package."""
-    return [str(Reference(build.registry, name, "e2e")) for name in builds.image_names(build)]
+    return [str(Reference(build.registry, name, "e2e")) for name in planning.image_names(build)]
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..build import attestations, provenance, signing
-from ..build import build as builds
-from ..build.build import WORKSPACE_LABEL, BuildSettings
+from ..build import attestations, full, planning, provenance, signing
+from ..build.planning import WORKSPACE_LABEL
+from ..build.settings import BuildSettings
 from ..core.command import Runner, say
 from ..core.errors import UserError
 from ..golang.version import Revision, has_commit, toplevel
@@ -181,15 +181,15 @@ def run(p: Plan, runner: Runner, environ: Mapping[str, str]) -> Report | None:
 def _rebuild(p: Plan, context: Path, out: Path, runner, environ) -> layers.Layout:
     settings = p.settings.in_context(str(context)).exported_to(f"type=oci,tar=false,dest={out}")
     # an image without the workspace label was built from the module alone
-    plans = builds.plan(settings, runner, {**environ, "GOWORK": "off"})
+    plans = planning.plan(settings, runner, {**environ, "GOWORK": "off"})
     rebuild = _of_image(plans, p.image)
     # the version, time and source its labels name, whatever git says of the commit now
     # (a tag added since, another origin URL)
-    builds.run([rebuild.of_revision(p.revision)], runner)
+    full.run([rebuild.of_revision(p.revision)], runner)
     return layers.Layout(out)
 
 
-def _of_image(plans: list[builds.Plan], image: Image) -> builds.Plan:
+def _of_image(plans: list[planning.Plan], image: Image) -> planning.Plan:
     """The plan of the main package that made the image: the one its title label names
     (the binary), when build.main names several."""
     if len(plans) == 1:

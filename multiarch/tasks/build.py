@@ -8,7 +8,8 @@ import time
 from invoke import task
 from rich.table import Table
 
-from ..build import build as builds
+from ..build import full, planning
+from ..build.full import Result
 from ..core.command import results, say
 from ..core.errors import UserError
 from ..fast import fast as fasts
@@ -54,8 +55,8 @@ def build(c, flags, fast=False, smoke=False):
     prove = proof(c, {}) if smoke else None
     if prove is not None and not settings.push:
         raise UserError("--smoke proves a pushed image", "leave out --no-push")
-    plans = builds.plan(settings, run, os.environ)
-    builds.ensure_registry(plans[0], local_registry(c).settings, run)
+    plans = planning.plan(settings, run, os.environ)
+    full.ensure_registry(plans[0], local_registry(c).settings, run)
     started = time.monotonic()
     for outcome in fasts.build(plans, run, fast):
         show(outcome.result)
@@ -67,7 +68,7 @@ def build(c, flags, fast=False, smoke=False):
             say(f"proven on {count} platforms {took:.2f} s after the build started")
 
 
-def show(result: builds.Result) -> None:
+def show(result: Result) -> None:
     results.print(f"image:  {result.reference}")
     results.print(f"digest: {result.digest}")
     if result.manifests:

@@ -6,19 +6,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..build import build as builds
+from ..build.settings import BuildSettings
 from ..core import files
 from ..golang.goenv import GoSettings
 from ..host.builder_setup import BuilderSettings
 from .options import NOT_GIVEN, options
 
 
-def build_settings(c, flags: Mapping = NOT_GIVEN, **given) -> builds.BuildSettings:
+def build_settings(c, flags: Mapping = NOT_GIVEN, **given) -> BuildSettings:
     """Build settings: Invoke configuration (build.*, go.*, builder.*), overridden by the
     flags given (by option name; None: not given) and the values `given` (by key)."""
     go = GoSettings(**options(c, "go", flags))
     setup = BuilderSettings(**options(c, "builder", flags))
-    return builds.BuildSettings(**options(c, "build", flags, **given), go=go, builders=setup)
+    return BuildSettings(**options(c, "build", flags, **given), go=go, builders=setup)
 
 
 def dist_dir(c, flags: Mapping) -> Path:

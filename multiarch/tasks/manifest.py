@@ -7,7 +7,7 @@ import os
 from invoke import Collection, task
 from rich.table import Table
 
-from ..build import build as builds
+from ..build import full, planning
 from ..build import manifest as manifests
 from ..core.command import results
 from .build_options import build_settings
@@ -39,8 +39,8 @@ def build_each(c, flags):
     """
     settings = build_settings(c, flags, push=True, load=False)
     run = runner(c)
-    plans = builds.plan(settings, run, os.environ)
-    builds.ensure_registry(plans[0], local_registry(c).settings, run)
+    plans = planning.plan(settings, run, os.environ)
+    full.ensure_registry(plans[0], local_registry(c).settings, run)
     pushed = manifests.build_each(plans, run)
     if pushed:
         table = Table("platform", "image", "digest")

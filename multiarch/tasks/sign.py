@@ -8,8 +8,7 @@ import os
 from invoke import task
 from rich.table import Table
 
-from ..build import attestations, signing
-from ..build import build as builds
+from ..build import attestations, planning, signing
 from ..core.command import results, say
 from ..core.errors import UserError
 from ..oci import sbom
@@ -39,7 +38,7 @@ def sign(c, flags, image=None):
     the binary now), and the SLSA v1 provenance the index carries, on its manifest and on
     the index. No transparency log."""
     chosen = private_key(c, flags["sign.key"])
-    ref = image or builds.default_image(build_settings(c, flags))
+    ref = image or planning.default_image(build_settings(c, flags))
     pushed = attestations.read(ref)
     signing.sign(pushed.repository, pushed.digest, pushed.sboms(), chosen, runner(c), os.environ,
                  pushed.provenance)  # fmt: skip
@@ -64,7 +63,7 @@ def sbom_(c, flags, image=None, format=sbom.SPDX):
     information, to dist/<image>_<os>_<arch>[_<variant>].spdx.json (or .cdx.json)."""
     if format not in sbom.FORMATS:
         raise UserError(f"unknown SBOM format {format!r}", "use spdx or cyclonedx")
-    ref = image or builds.default_image(build_settings(c, flags))
+    ref = image or planning.default_image(build_settings(c, flags))
     out = dist_dir(c, flags)
     pushed = attestations.read(ref)
     host, _, repo = pushed.repository.partition("/")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from invoke import task
 
-from ..build import build as builds
+from ..build.settings import BuildSettings
 from ..core.command import results, say
 from ..core.errors import UserError
 from ..oci.registry_api import split_reference
@@ -40,7 +40,7 @@ def smoke(c, flags, build=True, json=False):
     --http, answer 2xx). With several main packages (build.main), each one's image.
     """
     settings = options(c, "smoke", flags)
-    refs = smokes.images(settings["image"], builds.BuildSettings(**options(c, "build")))
+    refs = smokes.images(settings["image"], BuildSettings(**options(c, "build")))
     wanted = proving.platforms(settings)
     behaviour, seconds = proving.checks(settings), proving.timeout(settings)
     expected = None

@@ -7,8 +7,7 @@ import os
 from invoke import task
 from rich.table import Table
 
-from ..build import build as builds
-from ..build import signing
+from ..build import planning, signing
 from ..core.command import results, say
 from ..core.errors import UserError
 from ..prove import verify as verifies
@@ -28,7 +27,7 @@ def verify(c, flags):
     the signatures and SBOM attestations are checked first.
     """
     settings = build_settings(c, flags)
-    ref = flags["verify.image"] or options(c, "verify")["image"] or builds.default_image(settings)
+    ref = flags["verify.image"] or options(c, "verify")["image"] or planning.default_image(settings)
     given = flags["verify.key"] or options(c, "verify")["key"]
     public = signing.public_key(given) if given else None
     run = runner(c)

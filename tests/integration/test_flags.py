@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from multiarch.build.build import PUSH_OUTPUT
+from multiarch.build.buildx import PUSH_OUTPUT
 from tests.helpers import REPO, invoke
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from multiarch.build.build import PUSH_OUTPUT
+from multiarch.build.buildx import PUSH_OUTPUT
 from multiarch.oci.registry_api import RegistryAPI, platform_manifests
 from tests.gomodules import commit_of, hellorld_repo, in_repo
 from tests.helpers import assert_one_line_error, sh

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from multiarch.build.build import PUSH_OUTPUT
+from multiarch.build.buildx import PUSH_OUTPUT
 from multiarch.core.platforms import parse_one
 from multiarch.host import binfmt
 from multiarch.oci.registry_api import platform_of

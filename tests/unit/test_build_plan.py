@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.build import build
+from multiarch.build import buildx, full, planning
+from multiarch.build.buildx import PUSH_OUTPUT
+from multiarch.build.planning import Plan
+from multiarch.build.settings import BuildSettings, attestation_flags
 from multiarch.core.command import Runner
 from multiarch.core.errors import UserError
 from multiarch.core.platforms import parse
@@ -26,12 +29,12 @@ def module(where: Path, path: str = "example.com/hellorld") -> Path:
     return where
 
 
-def make_plan(context: Path, environ=None, **settings) -> build.Plan:
-    s = build.BuildSettings(context=str(context), **settings)
+def make_plan(context: Path, environ=None, **settings) -> Plan:
+    s = BuildSettings(context=str(context), **settings)
     layout = resolve(context, {"GOWORK": "off"} if environ is None else environ)
     source = dockerfile.source(context, s.dockerfile)
     inserted = layout.insert_stage(source.text)
-    return build.Plan(
+    return Plan(
         settings=s,
         platforms=parse(s.platforms),
         layout=layout,
@@ -41,7 +44,7 @@ def make_plan(context: Path, environ=None, **settings) -> build.Plan:
         main=mains.Main(".", "example.com/hellorld", "hellorld"),
         dockerfile=source,
         dockerfile_text=inserted if inserted != source.text else None,
-        labels=build.provenance_labels(layout),
+        labels=planning.provenance_labels(layout),
     )
 
 
@@ -51,7 +54,7 @@ def flag_values(argv: list[str], flag: str) -> list[str]:
 
 def test_plain_build_command(tmp_path):
     mod = module(tmp_path / "hellorld")
-    argv = build.command(make_plan(mod, tag="1.0,latest"), {}, None)
+    argv = buildx.command(make_plan(mod, tag="1.0,latest"), {}, None)
     assert argv[:3] == ["docker", "buildx", "build"]
     assert flag_values(argv, "--platform") == ["linux/amd64,linux/arm64,linux/arm/v7"]
     assert flag_values(argv, "-t") == [
@@ -63,7 +66,7 @@ def test_plain_build_command(tmp_path):
     assert "GOWORK=off" in args and "MODULE_DIR=." in args
     # a dirty tree keeps "now": no SOURCE_DATE_EPOCH, the Dockerfile leaves file times
     assert not [a for a in args if a.startswith("SOURCE_DATE_EPOCH")]
-    assert flag_values(argv, "--output") == [build.PUSH_OUTPUT] and "--provenance=false" in argv
+    assert flag_values(argv, "--output") == [PUSH_OUTPUT] and "--provenance=false" in argv
     assert flag_values(argv, "-f") == [str(mod / "Dockerfile")]
     assert argv[-1] == str(mod)
     assert "--label" not in argv
@@ -72,7 +75,7 @@ def test_plain_build_command(tmp_path):
 def test_a_clean_commit_dates_the_build_by_its_time(tmp_path):
     plan = make_plan(module(tmp_path / "hellorld"))
     clean = dataclasses.replace(plan, revision=dataclasses.replace(REV, dirty=False))
-    args = flag_values(build.command(clean, {}, None), "--build-arg")
+    args = flag_values(buildx.command(clean, {}, None), "--build-arg")
     assert "SOURCE_DATE_EPOCH=1767225600" in args  # REV.created, 2026-01-01T00:00:00Z
 
 
@@ -83,7 +86,7 @@ def test_workspace_build_sends_the_dockerfile_on_stdin_with_contexts(tmp_path):
     plan = make_plan(mod, environ={})
     assert plan.dockerfile_text is not None and "COPY --from=" in plan.dockerfile_text
     with plan.layout.contexts() as contexts:
-        argv = build.command(plan, contexts, None)
+        argv = buildx.command(plan, contexts, None)
     assert flag_values(argv, "-f") == ["-"]
     names = [c.split("=", 1)[0] for c in flag_values(argv, "--build-context")]
     assert len(names) == 2 and "gowork" in names
@@ -101,21 +104,21 @@ def test_workspace_build_sends_the_dockerfile_on_stdin_with_contexts(tmp_path):
     ],
 )
 def test_attestations(mode, registry, flags):
-    s = build.BuildSettings(attestations=mode, registry=registry)
-    assert build.attestation_flags(s, registry) == flags
+    s = BuildSettings(attestations=mode, registry=registry)
+    assert attestation_flags(s, registry) == flags
 
 
 def test_unknown_attestation_mode():
     with pytest.raises(UserError):
-        build.attestation_flags(build.BuildSettings(attestations="maybe"), "localhost:5000")
+        attestation_flags(BuildSettings(attestations="maybe"), "localhost:5000")
 
 
 def test_outputs(tmp_path):
     mod = module(tmp_path / "m")
-    assert "--load" in build.command(make_plan(mod, push=False, load=True), {}, None)
-    cache_only = build.command(make_plan(mod, push=False), {}, None)
+    assert "--load" in buildx.command(make_plan(mod, push=False, load=True), {}, None)
+    cache_only = buildx.command(make_plan(mod, push=False), {}, None)
     assert not {"--load", "--output"} & set(cache_only)
-    local = build.command(make_plan(mod, output="type=local,dest=dist"), {}, None)
+    local = buildx.command(make_plan(mod, output="type=local,dest=dist"), {}, None)
     assert flag_values(local, "--output") == ["type=local,dest=dist"]
 
 
@@ -123,17 +126,17 @@ def test_guard_refuses_remote_push_of_a_workspace_before_docker(tmp_path):
     mod = module(tmp_path / "ws" / "hellorld")
     module(tmp_path / "ws" / "dep", "example.com/dep")
     (tmp_path / "ws" / "go.work").write_text("go 1.24\n\nuse ./hellorld\nuse ./dep\n")
-    s = build.BuildSettings(context=str(mod), registry="registry.example.com")
+    s = BuildSettings(context=str(mod), registry="registry.example.com")
     # a Runner that must not be used: the guard comes before any command
     with pytest.raises(UserError) as e:
-        build.plan(s, None, {})  # type: ignore[arg-type]
+        planning.plan(s, None, {})  # type: ignore[arg-type]
     assert "refusing" in e.value.message and "--allow-workspace" in e.value.hint
 
 
 def test_load_and_push_exclude_each_other(tmp_path):
-    s = build.BuildSettings(context=str(module(tmp_path / "m")), load=True)
+    s = BuildSettings(context=str(module(tmp_path / "m")), load=True)
     with pytest.raises(UserError):
-        build.plan(s, Runner(), {"GOWORK": "off"})
+        planning.plan(s, Runner(), {"GOWORK": "off"})
 
 
 def cmd_layout(where: Path, module_path: str = "example.com/tool/v2") -> Path:
@@ -148,30 +151,30 @@ def cmd_layout(where: Path, module_path: str = "example.com/tool/v2") -> Path:
 def test_images_are_named_after_the_binaries(tmp_path):
     mod = cmd_layout(tmp_path / "tool")
     (mod / "main.go").write_text("package main\n\nfunc main() {}\n")
-    names = build.image_names
-    assert names(build.BuildSettings(context=str(mod))) == ["tool"]  # /v2 skipped
-    assert names(build.BuildSettings(context=str(mod), main="./cmd/api,./cmd/worker")) == [
+    names = planning.image_names
+    assert names(BuildSettings(context=str(mod))) == ["tool"]  # /v2 skipped
+    assert names(BuildSettings(context=str(mod), main="./cmd/api,./cmd/worker")) == [
         "api",
         "worker",
     ]
-    assert names(build.BuildSettings(context=str(mod), image="x", main="./cmd/api")) == ["x"]
+    assert names(BuildSettings(context=str(mod), image="x", main="./cmd/api")) == ["x"]
 
 
 def test_one_image_name_for_several_commands_is_refused_before_docker(tmp_path):
     mod = cmd_layout(tmp_path / "tool")
-    s = build.BuildSettings(context=str(mod), image="x", main="./cmd/api,./cmd/worker")
+    s = BuildSettings(context=str(mod), image="x", main="./cmd/api,./cmd/worker")
     with pytest.raises(UserError) as e:
-        build.plan(s, None, {"GOWORK": "off"})  # type: ignore[arg-type]
+        planning.plan(s, None, {"GOWORK": "off"})  # type: ignore[arg-type]
     assert "--image names one image" in e.value.message
 
 
-def plans_of(mod: Path, **settings) -> list[build.Plan]:
-    """What build.plan makes of a cmd/ layout, without asking Docker for the builder."""
-    s = build.BuildSettings(context=str(mod), main="./cmd/api,./cmd/worker", **settings)
+def plans_of(mod: Path, **settings) -> list[Plan]:
+    """What planning.plan makes of a cmd/ layout, without asking Docker for the builder."""
+    s = BuildSettings(context=str(mod), main="./cmd/api,./cmd/worker", **settings)
     source = dockerfile.source(mod, "")
     layout = resolve(mod, {"GOWORK": "off"})
     return [
-        build.Plan(
+        Plan(
             settings=s,
             platforms=parse(s.platforms),
             layout=layout,
@@ -188,13 +191,13 @@ def plans_of(mod: Path, **settings) -> list[build.Plan]:
 
 def test_several_commands_make_one_bake_definition(tmp_path):
     mod = cmd_layout(tmp_path / "tool")
-    targets = build.bake_targets(plans_of(mod))
-    definition = build.bake_definition(targets, {"gomod-1-dep": tmp_path / "dep"})
+    targets = buildx.bake_targets(plans_of(mod))
+    definition = buildx.bake_definition(targets, {"gomod-1-dep": tmp_path / "dep"})
     assert definition["group"]["default"]["targets"] == ["api", "worker"]
     api = definition["target"]["api"]
     assert api["args"]["MAIN"] == "./cmd/api" and api["args"]["BINARY"] == "api"
     assert api["args"]["GOWORK"] == "off" and api["args"]["REVISION"] == "a" * 40
-    assert api["tags"] == ["localhost:5000/api:v1"] and api["output"] == [build.PUSH_OUTPUT]
+    assert api["tags"] == ["localhost:5000/api:v1"] and api["output"] == [PUSH_OUTPUT]
     assert api["platforms"] == ["linux/amd64", "linux/arm64", "linux/arm/v7"]
     assert api["contexts"] == {"gomod-1-dep": str(tmp_path / "dep")}
     # bake would expand ${...} itself: the Dockerfile's own variables are escaped
@@ -207,7 +210,7 @@ def test_several_commands_make_one_bake_definition(tmp_path):
 
 def test_the_bake_command_carries_the_shared_flags(tmp_path):
     first = plans_of(cmd_layout(tmp_path / "tool"))[0]
-    argv = build.bake_command(first, tmp_path / "bake.json", tmp_path / "md.json")
+    argv = buildx.bake_command(first, tmp_path / "bake.json", tmp_path / "md.json")
     assert argv[:3] == ["docker", "buildx", "bake"]
     assert flag_values(argv, "-f") == [str(tmp_path / "bake.json")]
     assert "--provenance=false" in argv and "--metadata-file" in argv
@@ -222,14 +225,14 @@ RACE = (
 def test_only_registry_2_8s_tag_race_on_this_machine_is_pushed_again(tmp_path):
     mod = module(tmp_path / "m")
     local = make_plan(mod, tag="0.3.0,0.3,latest")
-    assert build.tag_race(local, UserError(RACE))
-    assert not build.tag_race(local, UserError("`docker buildx build …` failed (exit 1): no"))
+    assert full.tag_race(local, UserError(RACE))
+    assert not full.tag_race(local, UserError("`docker buildx build …` failed (exit 1): no"))
     remote = make_plan(mod, registry="ghcr.io", tag="0.3.0,0.3")
-    assert not build.tag_race(remote, UserError(RACE.replace("localhost:5000", "ghcr.io")))
-    assert not build.tag_race(make_plan(mod, push=False), UserError(RACE))
+    assert not full.tag_race(remote, UserError(RACE.replace("localhost:5000", "ghcr.io")))
+    assert not full.tag_race(make_plan(mod, push=False), UserError(RACE))
 
 
 def test_default_image_is_the_first_main_package_under_the_first_tag(tmp_path):
     mod = module(tmp_path / "hellorld")
-    s = build.BuildSettings(context=str(mod), registry="r:5000/", tag="1.0,latest")
-    assert build.default_image(s) == "r:5000/hellorld:1.0"
+    s = BuildSettings(context=str(mod), registry="r:5000/", tag="1.0,latest")
+    assert planning.default_image(s) == "r:5000/hellorld:1.0"

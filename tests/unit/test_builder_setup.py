@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from multiarch.build import build
+from multiarch.build import buildx
+from multiarch.build.settings import BuildSettings, check
 from multiarch.core.errors import UserError
 from multiarch.host import builder, engine
 from multiarch.host.builder import Builder, Node, parse_nodes
@@ -181,7 +182,7 @@ def test_a_node_elsewhere_pushes_through_the_client_to_a_registry_here(tmp_path)
     here = dataclasses.replace(plan, builder=farm("unix:///a.sock", "tcp://127.0.0.1:1"))
     far = dataclasses.replace(plan, builder=farm("unix:///a.sock", "tcp://10.0.0.5:1"))
     assert not here.client_push and far.client_push
-    argv = build.command(far, {}, None, tmp_path / "oci")
+    argv = buildx.command(far, {}, None, tmp_path / "oci")
     assert flag_values(argv, "--output") == [f"type=oci,dest={tmp_path / 'oci'},tar=false"]
     # a registry elsewhere is reached by both: the builder pushes
     remote = make_plan(module(tmp_path / "other"), registry="registry.example.com")
@@ -195,9 +196,9 @@ def test_a_node_elsewhere_pushes_through_the_client_to_a_registry_here(tmp_path)
 
 def test_a_registry_cache_for_builders_but_the_local_daemon(tmp_path):
     plan = make_plan(module(tmp_path / "hellorld"))
-    assert build.cache(plan) == {}  # the docker driver: the daemon's own cache
+    assert buildx.cache(plan) == {}  # the docker driver: the daemon's own cache
     on_farm = dataclasses.replace(plan, builder=farm("tcp://127.0.0.1:1"))
-    argv = build.command(on_farm, {}, None)
+    argv = buildx.command(on_farm, {}, None)
     assert flag_values(argv, "--cache-from") == [
         "type=registry,ref=localhost:5000/hellorld:buildcache"
     ]
@@ -205,20 +206,20 @@ def test_a_registry_cache_for_builders_but_the_local_daemon(tmp_path):
         "type=registry,ref=localhost:5000/hellorld:buildcache,mode=max,oci-mediatypes=true"
     ]
     off = make_plan(module(tmp_path / "off"), cache_registry="off")
-    assert build.cache(dataclasses.replace(off, builder=on_farm.builder)) == {}
+    assert buildx.cache(dataclasses.replace(off, builder=on_farm.builder)) == {}
     own = make_plan(module(tmp_path / "own"), cache_registry="cache.example.com/c:x")
     assert (
         "ref=cache.example.com/c:x"
-        in build.cache(dataclasses.replace(own, builder=on_farm.builder))["cache-from"]
+        in buildx.cache(dataclasses.replace(own, builder=on_farm.builder))["cache-from"]
     )
     # no cache where the builder cannot reach the registry
     far = dataclasses.replace(plan, builder=farm("tcp://10.0.0.5:1"))
-    assert build.cache(far) == {}
+    assert buildx.cache(far) == {}
 
 
 def test_unknown_push_from_is_refused():
     with pytest.raises(UserError, match="push_from"):
-        build.check(build.BuildSettings(push_from="nobody"))
+        check(BuildSettings(push_from="nobody"))
 
 
 class Farm(NoContainerdStore):

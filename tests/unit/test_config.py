@@ -12,7 +12,7 @@ from invoke import Config
 from invoke.exceptions import Exit
 from invoke.util import yaml
 
-from multiarch.build.build import BuildSettings
+from multiarch.build.settings import BuildSettings
 from multiarch.core import config
 from multiarch.core.config import DEFAULTS
 from multiarch.core.errors import UserError

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.build import build
+from multiarch.build import planning
+from multiarch.build.planning import Plan
+from multiarch.build.settings import BuildSettings
 from multiarch.core import files
 from multiarch.core.platforms import parse
 from multiarch.dockerfile import dockerfile
@@ -42,10 +44,10 @@ def module(where: Path) -> Path:
     return where
 
 
-def make_plan(context: Path, **settings) -> build.Plan:
-    s = build.BuildSettings(context=str(context), **settings)
+def make_plan(context: Path, **settings) -> Plan:
+    s = BuildSettings(context=str(context), **settings)
     source = dockerfile.source(context, s.dockerfile)
-    return build.Plan(
+    return Plan(
         settings=s,
         platforms=parse(s.platforms),
         layout=resolve(context, {"GOWORK": "off"}),
@@ -63,7 +65,7 @@ def mod(tmp_path, monkeypatch) -> Path:
     return module(tmp_path / "hellorld")
 
 
-def record(p: build.Plan) -> dict:
+def record(p: Plan) -> dict:
     """What `fast.build` records for a full build of the plan pushed here."""
     place = fast.Place.of(p)
     doc = {
@@ -73,14 +75,14 @@ def record(p: build.Plan) -> dict:
         "fingerprint": fast.fingerprint(p),
         "base_images": {"golang:1.24": "sha256:" + "2" * 64},
         "files": fast.context_snapshot(p, {}),
-        "args": {k: v for k, v in build.build_args(p).items() if k in fast.PER_BUILD_ARGS},
+        "args": {k: v for k, v in planning.build_args(p).items() if k in fast.PER_BUILD_ARGS},
     }
     place.dir.mkdir(parents=True, exist_ok=True)
     place.record_file.write_text(json.dumps(doc))
     return doc
 
 
-def changed_parts(before: build.Plan, after: build.Plan) -> set[str]:
+def changed_parts(before: Plan, after: Plan) -> set[str]:
     old, new = fast.fingerprint(before), fast.fingerprint(after)
     assert old.keys() == new.keys()
     return {what for what in old if old[what] != new[what]}

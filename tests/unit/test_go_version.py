@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from multiarch.core.errors import UserError
-from multiarch.golang import goenv, workspace
+from multiarch.golang import goenv, gomod, workspace
 from multiarch.golang.goenv import GoEnv, GoSettings
 from multiarch.host.registry import RegistrySettings
 from multiarch.prove import doctor
@@ -32,12 +32,12 @@ def write(path: Path, text: str) -> Path:
     ],
 )
 def test_the_newest_go_asked_for(lines, newest):
-    assert workspace.newest_go(lines) == newest
+    assert gomod.newest_go(lines) == newest
 
 
 @pytest.mark.parametrize(("version", "minor"), [("1.26.3", "1.26"), ("1.21rc1", "1.21")])
 def test_the_release_line_of_a_go_version(version, minor):
-    assert workspace.go_minor(version) == minor
+    assert gomod.go_minor(version) == minor
 
 
 def test_a_module_asks_for_its_toolchain_else_its_go_line(tmp_path):

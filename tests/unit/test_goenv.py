@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.build import build
+from multiarch.build import buildx
 from multiarch.core.command import Runner
 from multiarch.core.errors import UserError
 from multiarch.golang import goenv
@@ -136,7 +136,7 @@ def test_the_build_command_gets_variables_secrets_and_network(tmp_path):
     settings = GoSettings(goproxy="https://127.0.0.1:8443", netrc=str(netrc), ca=str(ca))
     plan = make_plan(module(tmp_path / "m"))
     plan.go = goenv.resolve(settings, {**home(tmp_path), "GONOSUMDB": "corp.example"})
-    argv = build.command(plan, {}, None)
+    argv = buildx.command(plan, {}, None)
     args = flag_values(argv, "--build-arg")
     assert "GOPROXY=https://127.0.0.1:8443" in args and "GONOSUMDB=corp.example" in args
     assert flag_values(argv, "--secret") == [f"id=netrc,src={netrc}", f"id=go-ca,src={ca}"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.build.build import BuildSettings
+from multiarch.build.settings import BuildSettings
 from multiarch.core.command import Runner
 from multiarch.core.errors import UserError
 from multiarch.core.platforms import Platform

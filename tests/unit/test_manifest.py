@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from multiarch.build import binaries, build, manifest
+from multiarch.build import binaries, buildx, manifest
+from multiarch.build.buildx import PUSH_OUTPUT
+from multiarch.build.planning import Plan
+from multiarch.build.settings import BuildSettings
 from multiarch.core.platforms import Platform, parse
 from multiarch.dockerfile import dockerfile
 from multiarch.golang import mains
@@ -17,10 +20,10 @@ from multiarch.host.builder import Builder
 REV = Revision("v1.4.2", "a" * 40, False, "2026-01-01T00:00:00Z", "")
 
 
-def plan(tmp_path: Path, **settings) -> build.Plan:
+def plan(tmp_path: Path, **settings) -> Plan:
     (tmp_path / "go.mod").write_text("module example.com/hellorld\n\ngo 1.24\n")
-    s = build.BuildSettings(context=str(tmp_path), **settings)
-    return build.Plan(
+    s = BuildSettings(context=str(tmp_path), **settings)
+    return Plan(
         settings=s,
         platforms=parse(s.platforms),
         layout=resolve(tmp_path, {"GOWORK": "off"}),
@@ -47,9 +50,9 @@ def test_one_plan_per_platform_each_under_its_own_tags(tmp_path):
         [f"{reg}:1.4.2-linux-arm64", f"{reg}:latest-linux-arm64"],
         [f"{reg}:1.4.2-linux-arm-v7", f"{reg}:latest-linux-arm-v7"],
     ]
-    argv = build.command(split[2], {}, None)
+    argv = buildx.command(split[2], {}, None)
     assert argv[argv.index("--platform") + 1] == "linux/arm/v7"
-    assert argv[argv.index("--output") + 1] == build.PUSH_OUTPUT
+    assert argv[argv.index("--output") + 1] == PUSH_OUTPUT
 
 
 def single(os_: str, arch: str, variant: str | None = None) -> dict:
@@ -95,12 +98,12 @@ def test_binaries_go_where_buildx_puts_them(tmp_path):
 
 
 def test_binary_build_settings(tmp_path):
-    base = build.BuildSettings(platforms="linux/amd64,windows/amd64", attestations="on")
+    base = BuildSettings(platforms="linux/amd64,windows/amd64", attestations="on")
     s = binaries.settings(base, tmp_path)
     assert (s.target, s.output) == ("binary", f"type=local,dest={tmp_path}")
     assert (s.push, s.load, s.attestations) == (False, False, "off")
     # one platform: buildx writes into dest itself, so it is given the platform's directory
-    one = binaries.settings(build.BuildSettings(platforms="linux/arm64"), tmp_path)
+    one = binaries.settings(BuildSettings(platforms="linux/arm64"), tmp_path)
     assert one.output == f"type=local,dest={tmp_path / 'linux_arm64'}"
 
 

@@ -3,7 +3,7 @@ leaves the rest, and leaves the original as it was."""
 
 import dataclasses
 
-from multiarch.build.build import BuildSettings
+from multiarch.build.settings import BuildSettings
 from multiarch.core.platforms import parse
 
 from .test_build_plan import REV, make_plan, module

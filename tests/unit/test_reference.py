@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from multiarch.build.build import BuildSettings, check, tag_list
+from multiarch.build.planning import tag_list
+from multiarch.build.settings import BuildSettings, check
 from multiarch.core.errors import UserError
 from multiarch.golang.version import Revision
 from multiarch.oci import reference

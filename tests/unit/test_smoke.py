@@ -168,7 +168,7 @@ def test_summary_of_several_images():
 
 
 def test_images_given_or_one_per_main_package(tmp_path):
-    from multiarch.build.build import BuildSettings
+    from multiarch.build.settings import BuildSettings
 
     (tmp_path / "go.mod").write_text("module example.com/hellorld\n\ngo 1.24\n")
     (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")

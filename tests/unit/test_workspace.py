@@ -13,18 +13,8 @@ from pathlib import Path
 import pytest
 
 from multiarch.core.errors import UserError
-from multiarch.golang.workspace import (
-    GOWORK_CONTEXT,
-    ModFile,
-    Module,
-    Replace,
-    Use,
-    WorkFile,
-    find_work,
-    parse_mod,
-    parse_work,
-    resolve,
-)
+from multiarch.golang.gomod import ModFile, Replace, Use, WorkFile, parse_mod, parse_work
+from multiarch.golang.workspace import GOWORK_CONTEXT, Module, find_work, resolve
 from tests import helpers
 from tests.helpers import need
 
