@@ -30,11 +30,6 @@ ENV_PREFIX = "INVOKE_"
 HINT = "see multiarch's docs/configuration.md for every key and its type"
 
 
-def default(section: str, key: str):
-    """One default, for the dataclasses that mirror a section."""
-    return DEFAULTS[section][key]
-
-
 def check_files(root: Path, environ: Mapping[str, str]) -> None:
     """What Invoke itself would stumble on with a traceback, checked first: a project
     file that is not YAML or JSON, an environment variable that is not of its setting's

@@ -248,16 +248,19 @@ def defaults(entries: Iterable[Option] = ENTRIES) -> dict[str, dict[str, object]
 
 def settings(name: str):
     """A class decorator, under @dataclass: the options of section `name` become fields
-    (typed and defaulted by their entries, before the fields the class declares itself),
-    and __post_init__ checks each one (then runs the class's own), so that every settings
-    object is checked where it is made."""
+    (typed and defaulted by their entries, before the fields the class declares itself; a
+    field the class declares keeps its own default), and __post_init__ checks each one
+    (then runs the class's own), so that every settings object is checked where it is
+    made."""
 
     def decorate(cls):
         entries = section(name)
         own = cls.__dict__.get("__annotations__", {})
-        cls.__annotations__ = {**{o.key: type(o.default).__name__ for o in entries}, **own}
+        made = {o.key: type(o.default).__name__ for o in entries if o.key not in own}
+        cls.__annotations__ = {**made, **own}
         for o in entries:
-            setattr(cls, o.key, o.default)
+            if o.key not in own:
+                setattr(cls, o.key, o.default)
         own_post_init = cls.__dict__.get("__post_init__")
 
         def __post_init__(self) -> None:
