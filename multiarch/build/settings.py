@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from ..core.errors import UserError
-from ..core.options import settings
+from ..core.options import settings_of
 from ..golang.goenv import GoSettings
 from ..host.builder_setup import BuilderSettings
 from ..oci import reference
@@ -15,7 +15,7 @@ from ..oci.registry_api import is_loopback
 
 
 @dataclass(frozen=True)
-@settings("build")
+@settings_of("build")
 class BuildSettings:
     """The build.* settings (their entries: core/options.py), and where the result goes.
 

@@ -3,7 +3,7 @@ type), one line of help, the task flag it is and how it is checked.
 
 From these entries come the defaults table (config.DEFAULTS, which Invoke is given and
 docs/configuration.md is checked against), the fields of the settings dataclasses
-(`@settings("registry")`), the checks those run where they are made, and the flags of the
+(`@settings_of("registry")`), the checks those run where they are made, and the flags of the
 tasks (tasks/options.py: a task names the options it takes, their help and their
 `--x/--no-x` pairs are made from the entries). Adding an option is one entry here.
 """
@@ -246,7 +246,7 @@ def defaults(entries: Iterable[Option] = ENTRIES) -> dict[str, dict[str, object]
     return table
 
 
-def settings(name: str):
+def settings_of(name: str):
     """A class decorator, under @dataclass: the options of section `name` become fields
     (typed and defaulted by their entries, before the fields the class declares itself; a
     field the class declares keeps its own default), and __post_init__ checks each one

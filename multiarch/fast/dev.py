@@ -32,7 +32,7 @@ from ..build.full import Result
 from ..build.settings import BuildSettings
 from ..core.command import Runner, console, say
 from ..core.errors import UserError
-from ..core.options import settings
+from ..core.options import settings_of
 from ..dockerfile import context_files
 from ..golang import workspace
 from ..host import docker, emulation
@@ -45,7 +45,7 @@ MAX_BURST = 5.0  # seconds: the longest a burst of saves postpones a build
 
 
 @dataclass(frozen=True)
-@settings("dev")
+@settings_of("dev")
 class DevSettings:
     """The dev.* settings (their entries: core/options.py), checked when made."""
 

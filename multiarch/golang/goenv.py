@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..core.errors import UserError
-from ..core.options import settings
+from ..core.options import settings_of
 from ..oci.registry_api import is_loopback
 
 # The go command's variables that decide where modules come from and how they are checked.
@@ -67,7 +67,7 @@ TIDY_HINT = "run `go mod tidy` in the module, and commit go.mod and go.sum"
 
 
 @dataclass(frozen=True)
-@settings("go")
+@settings_of("go")
 class GoSettings:
     """The `go` section of the configuration (its entries: core/options.py); "" means: as
     the host has it. go.version, the golang image's tag the build runs on (GO_VERSION):

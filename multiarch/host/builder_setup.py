@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..core import platforms
 from ..core.errors import UserError
-from ..core.options import settings
+from ..core.options import settings_of
 
 # what buildx accepts as a builder or node name
 NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
@@ -33,7 +33,7 @@ HINT = "see the farm recipe in multiarch's docs/tasks/builder.md"
 
 
 @dataclass(frozen=True)
-@settings("builder")
+@settings_of("builder")
 class BuilderSettings:
     """The builder.* settings (their entries: core/options.py)."""
 

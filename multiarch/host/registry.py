@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..core.command import Runner, say
 from ..core.errors import UserError
-from ..core.options import settings
+from ..core.options import settings_of
 from ..oci.reference import check_reference
 from ..oci.registry_api import RegistryAPI
 from . import docker
@@ -25,7 +25,7 @@ NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 
 
 @dataclass(frozen=True)
-@settings("registry")
+@settings_of("registry")
 class RegistrySettings:
     """The registry.* settings (their entries: core/options.py), checked when made."""
 

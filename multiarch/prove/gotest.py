@@ -33,7 +33,7 @@ from ..build.settings import BuildSettings
 from ..core import platforms
 from ..core.command import Runner
 from ..core.errors import UserError
-from ..core.options import settings
+from ..core.options import settings_of
 from ..core.platforms import Platform
 from ..dockerfile import build_step
 from ..dockerfile import dockerfile as dockerfiles
@@ -53,7 +53,7 @@ _RESULT = re.compile(r"^\s*--- (PASS|FAIL|SKIP): (\S+) \(")
 
 
 @dataclass(frozen=True)
-@settings("test")
+@settings_of("test")
 class TestSettings:
     """The test.* settings (their entries: core/options.py)."""
 
