@@ -28,7 +28,8 @@ from ..core import platforms
 from ..core.command import Runner
 from ..core.errors import UserError
 from ..core.platforms import Platform
-from . import full, planning
+from . import planning
+from .full import FullBuild
 from .settings import BuildSettings
 
 TARGET = "binary"
@@ -67,7 +68,7 @@ def build(
             p.with_settings(settings(p.settings, scratch / p.main.binary))
             for p in planning.plan(settings(base, scratch), runner, environ)
         ]
-        full.run(plans, runner)
+        FullBuild(runner).run(plans)
         if runner.dry:
             return []
         targets = plans[0].platforms

@@ -2,6 +2,8 @@
 through buildx (buildx.py), and what was pushed, as the registry serves it.
 
 One main package is one `docker buildx build`; several are one `docker buildx bake`.
+`Build` is the one interface of every way to build (`run(plans)`): FullBuild here, and
+the fast path over it (fast.FastBuild, fast.Recorded).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from ..core.command import NETWORK_TIMEOUT, Runner, say
 from ..core.errors import UserError
@@ -47,76 +50,98 @@ class Result:
     reference: str
     digest: str
     manifests: list[PlatformManifest]  # attestations left out
+    # a full build where a fast one was asked for (fast.FastBuild): why; "" otherwise
+    why: str = ""
 
 
-def run(plans: list[Plan], runner: Runner) -> list[Result]:
-    """Run the build of every main package at once; [] in a dry run."""
-    first = plans[0]
-    if len(plans) > 1 and first.go.network:
-        say(
-            f"one build per main package: this buildx's bake cannot give a target the "
-            f"network {first.go.network} (go.network)"
-        )
-        return [result for p in plans for result in run([p], runner)]
-    if len(plans) > 1 and first.client_push:
-        say("one build per main package: each comes back as an OCI layout to push from here")
-        return [result for p in plans for result in run([p], runner)]
-    if first.layout.stage_lines():
-        say("[dim]the workspace stage gets:[/]")
-        for line in first.layout.stage_lines():
-            say(f"[dim]  {line}[/]")
-    if first.client_push:
-        pushed = run_client_push(first, runner)
-        return [pushed] if pushed else []
-    with (
-        first.layout.contexts() as contexts,
-        tempfile.TemporaryDirectory(prefix="multiarch-build-") as tmp,
-    ):
-        metadata = Path(tmp) / "metadata.json"
-        if len(plans) == 1:
-            argv, text = command(first, contexts, metadata), first.dockerfile_text
-        else:
-            definition = Path(tmp) / "bake.json"
-            targets = bake_targets(plans)
-            for name, p in targets.items():
-                to = p.settings.output if p.output == "output" else " ".join(p.references)
-                say(f"[dim]bake target {name}: {p.main.package} -> {to}[/]")
-            definition.write_text(json.dumps(bake_definition(targets, contexts), indent=2))
-            argv, text = bake_command(first, definition, metadata), None
+class Build(Protocol):
+    """A way to build plans, the one interface of the full build (FullBuild) and the fast
+    one (fast.FastBuild) and of what wraps either (fast.Recorded)."""
 
-        def explain(lines: list[str]) -> UserError | None:
-            built = [str(t) for t in first.platforms]
-            return (
-                builders.explain(lines) or first.go.explain(lines) or compiler.explain(lines, built)
-            )
+    def run(self, plans: list[Plan]) -> list[Result]:
+        """Build the plans: a Result per image pushed (or loaded, or exported), [] in a
+        dry run."""
+        ...
 
-        def build() -> None:
-            runner.run(
-                argv, input=text, hint="the build's own output above says why", explain=explain
-            )
 
-        try:
-            build()
-        except UserError as e:
-            if not tag_race(first, e):
-                raise
+@dataclass(frozen=True)
+class FullBuild:
+    """The full build: one `docker buildx build` of one main package, one `docker buildx
+    bake` of several."""
+
+    runner: Runner
+
+    def run(self, plans: list[Plan]) -> list[Result]:
+        """Run the build of every main package at once; [] in a dry run."""
+        runner = self.runner
+        first = plans[0]
+        if len(plans) > 1 and first.go.network:
             say(
-                "the registry answered 500 to a look-up of a tag being written (registry 2.8 "
-                "races when several tags are pushed at once): pushing again, from the cache"
+                f"one build per main package: this buildx's bake cannot give a target the "
+                f"network {first.go.network} (go.network)"
             )
-            build()
-        if runner.dry:
-            return []
-        written = json.loads(metadata.read_text()) if metadata.exists() else {}
-    if len(plans) == 1:
-        written = {"": written}
-        targets = {"": first}
-    results = []
-    for name, p in targets.items():
-        digest = written.get(name, {}).get("containerimage.digest", "")
-        pushed = pushed_manifests(runner, p.reference) if p.output == "push" else []
-        results.append(Result(p.reference, digest, pushed))
-    return results
+            return [result for p in plans for result in self.run([p])]
+        if len(plans) > 1 and first.client_push:
+            say("one build per main package: each comes back as an OCI layout to push from here")
+            return [result for p in plans for result in self.run([p])]
+        if first.layout.stage_lines():
+            say("[dim]the workspace stage gets:[/]")
+            for line in first.layout.stage_lines():
+                say(f"[dim]  {line}[/]")
+        if first.client_push:
+            pushed = run_client_push(first, runner)
+            return [pushed] if pushed else []
+        with (
+            first.layout.contexts() as contexts,
+            tempfile.TemporaryDirectory(prefix="multiarch-build-") as tmp,
+        ):
+            metadata = Path(tmp) / "metadata.json"
+            if len(plans) == 1:
+                argv, text = command(first, contexts, metadata), first.dockerfile_text
+            else:
+                definition = Path(tmp) / "bake.json"
+                targets = bake_targets(plans)
+                for name, p in targets.items():
+                    to = p.settings.output if p.output == "output" else " ".join(p.references)
+                    say(f"[dim]bake target {name}: {p.main.package} -> {to}[/]")
+                definition.write_text(json.dumps(bake_definition(targets, contexts), indent=2))
+                argv, text = bake_command(first, definition, metadata), None
+
+            def explain(lines: list[str]) -> UserError | None:
+                built = [str(t) for t in first.platforms]
+                return (
+                    builders.explain(lines)
+                    or first.go.explain(lines)
+                    or compiler.explain(lines, built)
+                )
+
+            def build() -> None:
+                runner.run(
+                    argv, input=text, hint="the build's own output above says why", explain=explain
+                )
+
+            try:
+                build()
+            except UserError as e:
+                if not tag_race(first, e):
+                    raise
+                say(
+                    "the registry answered 500 to a look-up of a tag being written (registry 2.8 "
+                    "races when several tags are pushed at once): pushing again, from the cache"
+                )
+                build()
+            if runner.dry:
+                return []
+            written = json.loads(metadata.read_text()) if metadata.exists() else {}
+        if len(plans) == 1:
+            written = {"": written}
+            targets = {"": first}
+        results = []
+        for name, p in targets.items():
+            digest = written.get(name, {}).get("containerimage.digest", "")
+            pushed = pushed_manifests(runner, p.reference) if p.output == "push" else []
+            results.append(Result(p.reference, digest, pushed))
+        return results
 
 
 def run_client_push(p: Plan, runner: Runner) -> Result | None:

@@ -29,7 +29,7 @@ from ..golang.version import describe
 from ..host import builder, docker
 from ..oci.registry_api import INDEX_TYPES, PlatformManifest, platform_manifests
 from . import full, planning
-from .full import Result
+from .full import FullBuild, Result
 from .planning import Plan
 from .settings import BuildSettings, check
 
@@ -53,7 +53,7 @@ def build_each(plans: list[Plan], runner: Runner) -> list[tuple[Platform, Result
     return [
         (target, result)
         for target in plans[0].platforms
-        for result in full.run(for_platform(plans, target), runner)
+        for result in FullBuild(runner).run(for_platform(plans, target))
     ]
 
 

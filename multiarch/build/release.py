@@ -48,6 +48,7 @@ from ..host.registry import RegistrySettings
 from ..oci.layers import blob_path
 from ..oci.registry_api import PlatformManifest
 from . import attestations, full, planning, provenance, signing
+from .full import FullBuild
 from .settings import BuildSettings
 
 ARCHIVE_SUFFIX = ".oci.tar"
@@ -151,7 +152,7 @@ def release(
         for checksum in checksums:
             checksum.unlink(missing_ok=True)  # never beside an archive it does not describe
     try:
-        full.run(exports, runner)
+        FullBuild(runner).run(exports)
     except (UserError, KeyboardInterrupt):
         for partial in partials:
             partial.unlink(missing_ok=True)  # failed or interrupted: no half archive stays
@@ -161,7 +162,7 @@ def release(
             partial.replace(archive)
             write_checksum(archive, checksum)
 
-    pushed = full.run(pushes, runner)
+    pushed = FullBuild(runner).run(pushes)
     if runner.dry:
         signed = f", signed and attested with cosign ({key.path})" if key else ""
         say(f"[dim]then: an SPDX SBOM and SLSA v1 provenance per platform attached to each "

@@ -38,7 +38,6 @@ from ..golang import workspace
 from ..host import docker, emulation
 from ..host.registry import RegistrySettings
 from ..oci.reference import Reference
-from ..oci.registry_api import split_reference
 from . import fast
 
 MAX_BURST = 5.0  # seconds: the longest a burst of saves postpones a build
@@ -257,7 +256,7 @@ def loop(
         running = Running(dev, runner, host)
     full.ensure_registry(plans[0], registry, runner)
     if runner.dry:
-        fast.build(plans, runner)
+        fast.build(runner).run(plans)
         return
     watcher = Watcher(plans[0].layout)
     try:
@@ -283,20 +282,20 @@ def _cycle(settings, runner, environ, changed, first, running, prove=None):
     tell = say if not isinstance(runner, Quiet) else (lambda _: None)
     try:
         plans = planning.plan(settings, runner, environ)
-        outcomes = fast.build(plans, runner, tell=tell)
+        results = fast.build(runner, tell=tell).run(plans)
     except UserError as e:
         return Cycle(changed, f"failed: {e}", time.monotonic() - first), None
     seconds = time.monotonic() - first
-    why = next((o.why for o in outcomes if o.why), "")
-    result = outcomes[0].result
+    why = next((r.why for r in results if r.why), "")
+    result = results[0]
     if running is not None:
         image = _for_platform(result, running.platform)
         if image:
             running.replace(image)
     how = f"full ({why})" if why else "fast"
-    host, repo, _ = split_reference(result.reference)
-    # written by hand: a build that wrote no digest shows "HOST/REPO@", as it always has
-    cycle = Cycle(changed, how, seconds, f"{host}/{repo}@{result.digest}")
+    pushed = Reference.parse(result.reference).at_digest(result.digest)
+    # a build that wrote no digest shows "HOST/REPO@", as it always has
+    cycle = Cycle(changed, how, seconds, str(pushed) if result.digest else f"{pushed}@")
     if prove is not None:
         cycle = dataclasses.replace(cycle, **_proof(prove, result, runner, first))
     return cycle, plans[0].layout
@@ -322,8 +321,8 @@ def _same_machine(platform: str, host: str) -> bool:
 def _for_platform(result: Result, host: str) -> str:
     """The reference of the manifest for the daemon's platform, or "". A one-platform
     build pushes a manifest, not an index: that one."""
-    registry, repo, _ = split_reference(result.reference)
+    pushed = Reference.parse(result.reference)
     for m in result.manifests:
         if m.platform == "unknown" or _same_machine(m.platform, host):
-            return str(Reference(registry, repo, digest=m.digest))
+            return str(pushed.at_digest(m.digest))
     return ""

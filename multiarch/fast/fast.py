@@ -14,6 +14,7 @@ path cannot follow: a full build, and one line saying why.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -26,8 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..build import full as full_build
-from ..build.full import Result
+from ..build.full import Build, FullBuild, Result
 from ..build.planning import Plan, build_args
 from ..build.settings import attestation_flags
 from ..core import files
@@ -327,45 +327,69 @@ def sources(p: Plan) -> dict[str, Path]:
     return found
 
 
-@dataclass(frozen=True)
-class Outcome:
-    result: Result
-    why: str  # "" for a fast build; else why it was a full one
+class Recorded:
+    """A full build recorded for the fast builds after it: what each plan is made of is
+    taken before the build runs (an edit meanwhile counts), and stored with the index it
+    pushed once it has run. A plan with no fast path (a dry run, a push elsewhere) is not
+    recorded."""
 
+    def __init__(self, full: FullBuild):
+        self.full = full
 
-def build(
-    plans: list[Plan], runner: Runner, fast: bool = True, tell: Callable[[str], None] = say
-) -> list[Outcome]:
-    """With `fast`: fast builds of the plans that can have one, one full build of the
-    others, each said by `tell` with why, and every full build recorded for the next fast
-    one. Without: one full build."""
-    if not fast:
-        return [Outcome(result, "") for result in full_build.run(plans, runner)]
-    decided: dict[int, Fast | str] = {id(p): decide(p) for p in plans}
-    outcomes = []
-    for p in plans:
-        if isinstance(decision := decided[id(p)], str):
-            continue
-        tell(f"fast build of {p.main.binary}: only Go source changed since the last full build")
-        try:
-            result = run(decision, runner)
-        except Changed as e:
-            decided[id(p)] = str(e)
-            continue
-        if result is not None:
-            outcomes.append(Outcome(result, ""))
-    full = [p for p in plans if isinstance(decided[id(p)], str)]
-    for p in full:
-        tell(f"full build of {p.main.binary}: {decided[id(p)]}")
-    if full:
-        records = [record(p, runner) for p in full]  # taken before: an edit meanwhile counts
-        for p, result, made in zip(full, full_build.run(full, runner), records, strict=False):
+    def run(self, plans: list[Plan]) -> list[Result]:
+        records = [record(p, self.full.runner) for p in plans]
+        results = self.full.run(plans)
+        for p, result, made in zip(plans, results, records, strict=False):
             if made is not None:
                 place = Place.of(p)
                 with place.locked():
                     place.store({**made, "index": result.digest})
-            outcomes.append(Outcome(result, str(decided[id(p)])))
-    return outcomes
+        return results
+
+
+class FastBuild:
+    """`--fast`: a fast build of each plan that can have one, then one run of `full` for
+    the others (a bake of several), each said by `tell` with why; a full build's Result
+    says why too."""
+
+    def __init__(self, runner: Runner, full: Build, tell: Callable[[str], None] = say):
+        self.runner, self.full, self.tell = runner, full, tell
+
+    def run(self, plans: list[Plan]) -> list[Result]:
+        decided = [decide(p) for p in plans]  # every plan before any is built
+        results = []
+        why: dict[int, str] = {}  # index in plans -> why that plan gets a full build
+        for i, (p, decision) in enumerate(zip(plans, decided, strict=True)):
+            if isinstance(decision, str):
+                why[i] = decision
+                continue
+            self.tell(
+                f"fast build of {p.main.binary}: only Go source changed since the last full build"
+            )
+            try:
+                result = run(decision, self.runner)
+            except Changed as e:
+                why[i] = str(e)
+                continue
+            if result is not None:
+                results.append(result)
+        full = sorted(why)
+        for i in full:
+            self.tell(f"full build of {plans[i].main.binary}: {why[i]}")
+        if full:
+            made = self.full.run([plans[i] for i in full])
+            results += [
+                dataclasses.replace(result, why=why[i])
+                for i, result in zip(full, made, strict=False)
+            ]
+        return results
+
+
+def build(runner: Runner, fast: bool = True, tell: Callable[[str], None] = say) -> Build:
+    """The build `invoke build` and `invoke dev` run: with `fast`, the fast path over the
+    full build, which is recorded for the next fast one; without, the full build alone."""
+    full = FullBuild(runner)
+    return FastBuild(runner, Recorded(full), tell) if fast else full
 
 
 def forget(module: Path, runner: Runner) -> list[str]:

@@ -31,7 +31,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from ..build import full
+from ..build.full import FullBuild
 from ..build.planning import Plan
 from ..core.command import Runner, cause
 from ..core.errors import UserError
@@ -114,7 +114,7 @@ class Toolchain:
             .for_platforms([host])
             .with_references([self.image])
         )
-        full.run([plan], self.runner)
+        FullBuild(self.runner).run([plan])
         doc = docker.inspect(self.runner, "image", self.image) or {}
         return {"Id": doc.get("Id", ""), "platform": str(host), "Env": _env(doc)}
 

@@ -102,6 +102,10 @@ class Reference:
             repository, tag = rest, ""
         return cls(host, repository, tag or "latest")
 
+    def at_digest(self, digest: str) -> Reference:
+        """The same repository at a digest, without a tag ("sha256:..."; "" for neither)."""
+        return Reference(self.host, self.repository, digest=digest)
+
     def __str__(self) -> str:
         tag = f":{self.tag}" if self.tag else ""
         digest = f"@{self.digest}" if self.digest else ""

@@ -28,7 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..build import binaries, full, planning
+from ..build import binaries, planning
+from ..build.full import FullBuild
 from ..build.settings import BuildSettings
 from ..core import platforms
 from ..core.command import Runner
@@ -169,7 +170,7 @@ def run(p: Plan, runner: Runner) -> list[Report] | None:
     if p.build is None:
         return failed_here
     try:
-        full.run([p.build], runner)
+        FullBuild(runner).run([p.build])
         if runner.dry:
             return None
         jobs = [

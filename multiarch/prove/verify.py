@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..build import attestations, full, planning, provenance, signing
+from ..build import attestations, planning, provenance, signing
+from ..build.full import FullBuild
 from ..build.planning import WORKSPACE_LABEL
 from ..build.settings import BuildSettings
 from ..core.command import Runner, say
@@ -185,7 +186,7 @@ def _rebuild(p: Plan, context: Path, out: Path, runner, environ) -> layers.Layou
     rebuild = _of_image(plans, p.image)
     # the version, time and source its labels name, whatever git says of the commit now
     # (a tag added since, another origin URL)
-    full.run([rebuild.of_revision(p.revision)], runner)
+    FullBuild(runner).run([rebuild.of_revision(p.revision)])
     return layers.Layout(out)
 
 

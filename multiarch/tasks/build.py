@@ -58,12 +58,12 @@ def build(c, flags, fast=False, smoke=False):
     plans = planning.plan(settings, run, os.environ)
     full.ensure_registry(plans[0], local_registry(c).settings, run)
     started = time.monotonic()
-    for outcome in fasts.build(plans, run, fast):
-        show(outcome.result)
+    for result in fasts.build(run, fast).run(plans):
+        show(result)
         if prove is not None and not run.dry:
-            count, failed = prove(outcome.result.reference, run)
+            count, failed = prove(result.reference, run)
             if failed:
-                raise UserError(f"{outcome.result.reference} not proven: {failed}")
+                raise UserError(f"{result.reference} not proven: {failed}")
             took = time.monotonic() - started
             say(f"proven on {count} platforms {took:.2f} s after the build started")
 

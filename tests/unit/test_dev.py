@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from multiarch.build.full import Result
 from multiarch.core.errors import UserError
 from multiarch.dockerfile.context_files import Ignore
+from multiarch.fast import dev
 from multiarch.fast.dev import Changes, Cycle, DevSettings, line
+from multiarch.oci.registry_api import PlatformManifest
 
 
 @dataclass
@@ -165,6 +168,14 @@ def test_the_line_of_a_failed_cycle_says_it_still_watches():
     ), said
     # markup in a file name is shown as written
     assert r"\[b]" in line(Cycle(["[b].go"], "fast", 1, "r"))
+
+
+def test_the_image_run_here_is_the_manifest_of_this_machine_by_its_digest():
+    amd, arm = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    index = [PlatformManifest("linux/amd64", amd), PlatformManifest("linux/arm64", arm)]
+    result = Result("localhost:5000/hellorld:dev", "sha256:" + "c" * 64, index)
+    assert dev._for_platform(result, "linux/arm64/v8") == f"localhost:5000/hellorld@{arm}"
+    assert dev._for_platform(result, "linux/riscv64") == ""
 
 
 def test_the_line_of_a_proven_cycle_ends_with_the_proof():

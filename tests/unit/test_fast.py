@@ -9,15 +9,18 @@ import io
 import json
 import os
 import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 
 from multiarch.build import planning
+from multiarch.build.full import FullBuild, Result
 from multiarch.build.planning import Plan
 from multiarch.build.settings import BuildSettings
 from multiarch.core import files
+from multiarch.core.command import Runner
 from multiarch.core.platforms import parse
 from multiarch.dockerfile import dockerfile
 from multiarch.fast import fast, fast_image
@@ -66,7 +69,7 @@ def mod(tmp_path, monkeypatch) -> Path:
 
 
 def record(p: Plan) -> dict:
-    """What `fast.build` records for a full build of the plan pushed here."""
+    """What fast.Recorded records for a full build of the plan pushed here."""
     place = fast.Place.of(p)
     doc = {
         "version": fast.STATE_VERSION,
@@ -232,6 +235,72 @@ def test_only_go_source_changed_is_a_fast_build(mod):
     assert decided.step.image == "golang:1.24" and decided.step.sources == "/src"
     assert "go build" in decided.step.command
     assert decided.mount_point == "/src"
+
+
+# FastBuild and Recorded: the fast path over the full build, and the record of it
+
+
+class NoImages(Runner):
+    """A daemon whose image store holds none of the base images."""
+
+    def query(self, argv, *, check=True, hint=None, timeout=None):
+        assert argv[:3] == ["docker", "image", "inspect"], argv
+        return subprocess.CompletedProcess(argv, 1, "[]", "")
+
+
+class Pushed(FullBuild):
+    """A full build that pushes each plan at once, and keeps what it was given."""
+
+    def __init__(self, runner: Runner):
+        super().__init__(runner)
+        object.__setattr__(self, "given", [])
+
+    def run(self, plans: list[Plan]) -> list[Result]:
+        self.given.append([p.main.binary for p in plans])
+        return [Result(p.reference, "sha256:" + "9" * 64, []) for p in plans]
+
+
+def test_the_plans_without_a_fast_path_get_one_full_build_each_said_with_why(mod):
+    api, worker = (
+        dataclasses.replace(make_plan(mod), main=mains.Main(f"./cmd/{n}", f"x/{n}", n))
+        for n in ("api", "worker")
+    )
+    worker = worker.with_settings(worker.settings.without_cache())
+    full, told = Pushed(NoImages()), []
+    results = fast.FastBuild(full.runner, full, told.append).run([api, worker])
+    assert full.given == [["api", "worker"]]  # one run of both: one bake
+    assert told == [
+        "full build of api: no full build of localhost:5000/hellorld from this module is "
+        "recorded yet",
+        "full build of worker: --no-cache asks for a full build",
+    ]
+    assert [r.why for r in results] == [
+        "no full build of localhost:5000/hellorld from this module is recorded yet",
+        "--no-cache asks for a full build",
+    ]
+
+
+def test_a_recorded_full_build_is_the_next_ones_record(mod):
+    p = make_plan(mod)
+    [result] = fast.Recorded(Pushed(NoImages())).run([p])
+    stored = fast.Place.of(p).load()
+    assert stored is not None and stored["index"] == result.digest
+    assert stored["fingerprint"] == fast.fingerprint(p)
+    assert stored["base_images"] == {"golang:1.24": ""}
+    (mod / "main.go").write_text(MAIN_GO.replace("hellorld", "hello, world"))
+    assert isinstance(fast.decide(p), fast.Fast)
+
+
+def test_a_full_build_elsewhere_or_dry_is_not_recorded(mod):
+    fast.Recorded(Pushed(NoImages())).run([make_plan(mod, registry="ghcr.io")])
+    fast.Recorded(Pushed(NoImages(dry=True))).run([make_plan(mod)])
+    assert not fast.home().exists()
+
+
+def test_without_fast_the_build_is_the_full_build_alone():
+    runner = Runner()
+    assert fast.build(runner, fast=False) == FullBuild(runner)
+    assert isinstance(fast.build(runner), fast.FastBuild)
 
 
 # the image a fast build remakes

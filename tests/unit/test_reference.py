@@ -124,6 +124,12 @@ def test_reference_parsed_and_written_back(ref, parts, written):
     assert str(r) == written
 
 
+def test_reference_at_a_digest_has_no_tag():
+    r = reference.Reference.parse("localhost:5000/hellorld:dev")
+    assert str(r.at_digest("sha256:ab")) == "localhost:5000/hellorld@sha256:ab"
+    assert str(r.at_digest("")) == "localhost:5000/hellorld"
+
+
 def test_reference_names_a_registry():
     with pytest.raises(UserError, match="names no registry"):
         reference.Reference.parse("app:1.0")
