@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from invoke import Context, Task
 from invoke.parser import Argument
 
 from ..core.options import OPTIONS, Option
 
-NOT_GIVEN: Mapping[str, object] = {}
+NOT_GIVEN: Mapping[str, object] = MappingProxyType({})
 
 
 class Options(Task):
@@ -27,14 +28,16 @@ class Options(Task):
 
     def __init__(self, body, options: tuple[str, ...] = (), **kwargs):
         self.options: list[Option] = [OPTIONS[name] for name in options]
-        kwargs["help"] = {**{o.attr: o.text for o in self.options}, **kwargs.get("help", {})}
+        kwargs["help"] = {**{o.attr: o.text for o in self.options}, **(kwargs.get("help") or {})}
         super().__init__(body, **kwargs)
 
     def argspec(self, body) -> inspect.Signature:
         """One parameter per option entry, then the body's own after `flags`."""
         own = list(super().argspec(body).parameters.values())
         if self.options:
-            own = own[1:]  # flags
+            if not own or own[0].name != "flags":
+                raise TypeError(f"{body.__name__}: a task with options takes (c, flags, ...)")
+            own = own[1:]
         kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
         made = [inspect.Parameter(o.attr, kind, default=o.flag_default()) for o in self.options]
         return inspect.Signature(made + own)
@@ -59,13 +62,9 @@ class Switches(Options):
             if arg.kind is bool:
                 arg.default = None
                 name = arg.name.replace("_", "-")
+                attr, text = f"no_{arg.attr_name or arg.name}", f"the opposite of --{name}"
                 inverse.append(
-                    Argument(
-                        names=(f"no-{name}",),
-                        attr_name=f"no_{arg.attr_name or arg.name}",
-                        kind=bool,
-                        help=f"the opposite of --{name}",
-                    )
+                    Argument(names=(f"no-{name}",), attr_name=attr, kind=bool, help=text)
                 )
         return args + inverse
 

@@ -184,6 +184,14 @@ def test_a_configuration_only_option_cannot_be_a_flag():
         Options(body, options=("go.goproxy",))
 
 
+def test_a_body_that_takes_options_takes_them_as_flags():
+    def body(c, platforms=None):
+        pass
+
+    with pytest.raises(TypeError, match=r"takes \(c, flags, ...\)"):
+        Options(body, options=("build.platforms",))
+
+
 def test_every_entry_has_one_line_of_help():
     for o in ENTRIES:
         assert o.help and "\n" not in o.help, o.name
