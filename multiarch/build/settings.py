@@ -6,49 +6,30 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ..core.config import default
 from ..core.errors import UserError
+from ..core.options import settings_of
 from ..golang.goenv import GoSettings
 from ..host.builder_setup import BuilderSettings
 from ..oci import reference
 from ..oci.registry_api import is_loopback
 
 
-def _build(key: str):
-    return default("build", key)
-
-
 @dataclass(frozen=True)
+@settings_of("build")
 class BuildSettings:
-    """The build.* settings (defaults: config.DEFAULTS), and where the result goes."""
+    """The build.* settings (their entries: core/options.py), and where the result goes.
 
-    platforms: str = _build("platforms")
-    registry: str = _build("registry")
-    image: str = _build("image")  # empty: the binary's name, as `go build` names it
-    # empty: the git version (`git describe --tags --dirty --always`, made a valid tag);
-    # several comma-separated tags name the same image ("1.4.2,1.4,1,latest")
-    tag: str = _build("tag")
-    builder: str = _build("builder")
-    push: bool = _build("push")
-    load: bool = _build("load")
-    no_cache: bool = _build("no_cache")
-    allow_workspace: bool = _build("allow_workspace")
-    # "auto": no attestation manifests for a registry on this machine (see docs/tasks/build.md:
-    # they cost a local build time and nothing reads them), buildx's default elsewhere
-    attestations: str = _build("attestations")
+    build.tag, when empty, is the git version (`git describe --tags --dirty --always`, made a
+    valid tag); several comma-separated tags name the same image ("1.4.2,1.4,1,latest").
+    build.attestations "auto" makes no attestation manifests for a registry on this machine
+    (see docs/tasks/build.md: they cost a local build time and nothing reads them), buildx's
+    default elsewhere."""
+
+    # the module's directory: the task layer sets build.context to that of tasks.py
     context: str = "."
-    # main packages, comma-separated, relative to the module: ".", "./cmd/api,./cmd/worker"
-    main: str = _build("main")
-    # empty: the module's Dockerfile, else the one shipped in the package
-    dockerfile: str = _build("dockerfile")
-    target: str = _build("target")
     # a buildx --output spec (type=local,dest=dist, type=oci,dest=x.tar) instead of
     # push or load
     output: str = ""
-    # auto: a registry cache for builders other than the local daemon; off; a reference
-    cache_registry: str = _build("cache_registry")
-    # auto: the builder pushes unless it cannot reach the registry; builder; client
-    push_from: str = _build("push_from")
     go: GoSettings = field(default_factory=GoSettings)  # where modules come from
     # builder.*: the docker-container builder made when the daemon needs one gets its config
     builders: BuilderSettings = field(default_factory=BuilderSettings)
@@ -125,8 +106,6 @@ def check(settings: BuildSettings) -> None:
     for tag in s.tag.split(",") if s.tag else []:
         reference.check_tag(tag.strip(), "tag (--tag, build.tag)")
     attestation_flags(s, s.registry)
-    if s.push_from not in ("auto", "builder", "client"):
-        raise UserError(f"unknown push_from setting {s.push_from!r}", "use auto, builder or client")
     if s.cache_registry not in ("auto", "off"):
         reference.check_registry(
             s.cache_registry.split("/", 1)[0], "cache registry (build.cache_registry)"

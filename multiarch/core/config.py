@@ -1,7 +1,7 @@
 """The settings: every default in one table, and every setting checked against it.
 
-`DEFAULTS` is the one place a default is written. The settings dataclasses take their
-defaults from it, the task layer hands it to Invoke, and the configuration block of
+`DEFAULTS` is made from the option entries (options.py), where each default is written
+once. The task layer hands it to Invoke, and the configuration block of
 docs/configuration.md is checked against it by a test. What a setting may hold is derived
 from the table too: its keys are the known settings (a typo gets a did-you-mean), the type of a
 default is the type a value must have, so a key added to the table is checked with no
@@ -18,126 +18,16 @@ from pathlib import Path
 
 from invoke.util import yaml
 
+from . import options
 from .errors import UserError
 
-DEFAULTS: dict[str, dict[str, object]] = {
-    "registry": {
-        "name": "registry",
-        "port": 5000,
-        "bind": "127.0.0.1",
-        "expose": False,  # a bind beyond loopback must be confirmed: the registry has no auth
-        "image": "registry:2",
-        "volume": "",  # default: <name>-data
-        "ready_timeout": 30.0,  # seconds to wait for the API (a float: INVOKE_* may say 2.5)
-    },
-    "build": {
-        "platforms": "linux/amd64,linux/arm64,linux/arm/v7",
-        "registry": "localhost:5000",
-        "image": "",  # default: the binary's name, as go build names it
-        "tag": "",  # default: git describe --tags --dirty --always
-        "builder": "",
-        "push": True,
-        "load": False,
-        "no_cache": False,
-        "allow_workspace": False,
-        "attestations": "auto",  # auto: none for a registry on this machine
-        "main": ".",  # main packages, comma-separated: one image each
-        "dockerfile": "",  # default: the module's Dockerfile, else multiarch's own
-        "target": "image",
-        "context": "",  # default: the directory of tasks.py
-        # a BuildKit cache in the registry (--cache-to/--cache-from type=registry) for builds
-        # on any builder but the local daemon's: auto (REGISTRY/IMAGE:buildcache), off, or a
-        # reference
-        "cache_registry": "auto",
-        # who pushes: auto (the builder, unless it cannot reach the registry: a registry on
-        # this machine seen from a remote node), builder, or client (an OCI layout comes back
-        # and is pushed from here)
-        "push_from": "auto",
-    },
-    # the builder `invoke builder.create` makes (see multiarch/host/builder_setup.py)
-    "builder": {
-        "name": "",
-        "driver": "docker-container",  # docker-container, remote or kubernetes
-        "nodes": "",  # whitespace-separated ENDPOINT=PLATFORMS, ENDPOINT or PLATFORMS
-        "network": "host",  # docker-container: reaches a registry on localhost
-        "config": "",  # a buildkitd.toml for each node (registry mirrors); not for remote
-        "cacert": "",  # remote over tcp:// (mTLS): the CA's certificate
-        "cert": "",  # the client's certificate
-        "key": "",  # the client's key
-        "servername": "",  # the name the server's certificate is for
-        "driver_opts": "",  # more, whitespace-separated KEY=VALUE (kubernetes: namespace=ci)
-    },
-    # where Go modules come from ("" means: as the host has it; see multiarch/golang/goenv.py)
-    "go": {
-        "goproxy": "",
-        "goprivate": "",
-        "gonoproxy": "",
-        "gonosumdb": "",
-        "gonosumcheck": "",
-        "gosumdb": "",
-        "goinsecure": "",
-        "goflags": "",
-        "netrc": "",  # default: $NETRC, else ~/.netrc if there is one
-        "ca": "",  # a PEM file of extra CA certificates go trusts in the build
-        "network": "auto",  # auto: the host's network when GOPROXY names this machine
-        "version": "",  # golang image tag (GO_VERSION); default: what go.mod/go.work ask for
-    },
-    "smoke": {
-        "image": "",  # default: what invoke build pushes, tagged e2e
-        "platforms": "",  # default: every platform in the index
-        "timeout": 60.0,  # seconds each platform may run, or a server may take to answer
-        "args": "",  # arguments for the entrypoint, split as a shell would
-        "expect": "",  # regex for the output or HTTP body; "" checks none
-        "exit": 0,  # the exit code a CLI must give
-        "http": "",  # PORT[/PATH]: a server, polled until it answers 2xx
-    },
-    "test": {
-        "platforms": "",  # default: build.platforms
-        "packages": "",  # default: ./... and every other module a go.work uses
-        "run": "",
-        "timeout": 600.0,  # seconds each package may run on each platform
-        "count": 1,
-        "short": False,
-        "go_image": "",  # default: the golang image the Dockerfile builds FROM
-    },
-    "doctor": {
-        # where binfmt_misc is mounted (a container may have it elsewhere); smoke reads it
-        # too, only when the daemon runs on this machine
-        "binfmt_root": "/proc/sys/fs/binfmt_misc",
-    },
-    "bin": {
-        "platforms": "linux/amd64,linux/arm64,linux/arm/v7,windows/amd64",
-    },
-    "dist": {
-        "dir": "dist",  # binaries and release archives, relative to the module
-    },
-    "verify": {
-        "image": "",  # default: what invoke build pushes from this checkout
-        "key": "",  # cosign.pub: also check the signatures and SBOM attestations
-    },
-    "sign": {
-        # cosign.key (its password from COSIGN_PASSWORD) or an unencrypted PKCS#8 PEM:
-        # invoke release signs with it, invoke sign too; "" means release signs nothing
-        "key": "",
-    },
-    "dev": {
-        "tag": "dev",  # what each cycle pushes
-        "debounce": 0.2,  # seconds without a save before a burst of saves is built
-        "run": False,  # keep a container of this machine's platform running
-        "args": "",  # arguments for it, split as a shell would
-        "publish": "",  # its ports, comma-separated: 8080 or HOST:CONTAINER, on 127.0.0.1
-    },
-}
+# {section: {key: default}}, made from the option entries (options.py)
+DEFAULTS: dict[str, dict[str, object]] = options.defaults()
 
 # Where Invoke reads a project's configuration, beside tasks.py, in its order.
 PROJECT_FILES = ("invoke.yaml", "invoke.yml", "invoke.json")
 ENV_PREFIX = "INVOKE_"
 HINT = "see multiarch's docs/configuration.md for every key and its type"
-
-
-def default(section: str, key: str):
-    """One default, for the dataclasses that mirror a section."""
-    return DEFAULTS[section][key]
 
 
 def check_files(root: Path, environ: Mapping[str, str]) -> None:

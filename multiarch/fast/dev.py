@@ -32,8 +32,8 @@ from ..build import full, planning
 from ..build.full import Result
 from ..build.settings import BuildSettings
 from ..core.command import Runner, console, say
-from ..core.config import default
 from ..core.errors import UserError
+from ..core.options import settings_of
 from ..dockerfile import context_files
 from ..golang import workspace
 from ..host import docker, emulation
@@ -44,19 +44,13 @@ from . import fast
 MAX_BURST = 5.0  # seconds: the longest a burst of saves postpones a build
 
 
-def _dev(key: str):
-    return default("dev", key)
-
-
 @dataclass(frozen=True)
+@settings_of("dev")
 class DevSettings:
-    """The dev.* settings (defaults: config.DEFAULTS)."""
+    """The dev.* settings (their entries: core/options.py), checked when made."""
 
-    tag: str = _dev("tag")
-    debounce: float = _dev("debounce")
-    run: bool = _dev("run")
-    args: str = _dev("args")
-    publish: str = _dev("publish")
+    def __post_init__(self) -> None:
+        self.check()
 
     def ports(self) -> list[str]:
         """`docker run -p` values, every one on 127.0.0.1; UserError for a malformed one."""
@@ -260,7 +254,6 @@ def loop(
 ) -> None:
     """Build, then watch and build each change, until KeyboardInterrupt; with `prove`
     (smoke.Proof), each pushed image is proven on its platforms too."""
-    dev.check()
     plans = planning.plan(settings, runner, environ)
     running = None
     if dev.run:

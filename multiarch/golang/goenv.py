@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..core.config import default
 from ..core.errors import UserError
+from ..core.options import settings_of
 from ..oci.registry_api import is_loopback
 
 # The go command's variables that decide where modules come from and how they are checked.
@@ -41,9 +41,6 @@ VARIABLES = (
 NETRC_SECRET = "netrc"
 CA_SECRET = "go-ca"
 
-# auto: the host's network when a GOPROXY or GOSUMDB URL names this machine, else the
-# builder's default; none: no network at all (a vendored module needs none)
-NETWORKS = ("auto", "host", "default", "none")
 NETRC_HINT = (
     "put them in a netrc (~/.netrc, or the file go.netrc names): "
     "`machine HOST[:PORT] login USER password SECRET`"
@@ -69,30 +66,13 @@ _GO_IMAGE_TAG = re.compile(r"[0-9]+\.[0-9]+[0-9A-Za-z_.-]*")
 TIDY_HINT = "run `go mod tidy` in the module, and commit go.mod and go.sum"
 
 
-def _go(key: str) -> str:
-    return default("go", key)
-
-
 @dataclass(frozen=True)
+@settings_of("go")
 class GoSettings:
-    """The `go` section of the configuration (defaults: config.DEFAULTS); "" means: as
-    the host has it."""
-
-    goproxy: str = _go("goproxy")
-    goprivate: str = _go("goprivate")
-    gonoproxy: str = _go("gonoproxy")
-    gonosumdb: str = _go("gonosumdb")
-    gonosumcheck: str = _go("gonosumcheck")
-    gosumdb: str = _go("gosumdb")
-    goinsecure: str = _go("goinsecure")
-    goflags: str = _go("goflags")
-    netrc: str = _go("netrc")  # empty: $NETRC, else ~/.netrc if there is one
-    ca: str = _go("ca")  # a PEM file of CA certificates go trusts besides the system's
-    # auto: the host's network when a GOPROXY or GOSUMDB URL names this machine
-    network: str = _go("network")
-    # the golang image's tag the build runs on (GO_VERSION); empty: the release line of
-    # the newest Go that go.mod (toolchain, else go line) or go.work asks for
-    version: str = _go("version")
+    """The `go` section of the configuration (its entries: core/options.py); "" means: as
+    the host has it. go.version, the golang image's tag the build runs on (GO_VERSION):
+    when empty, the release line of the newest Go that go.mod (toolchain, else go line) or
+    go.work asks for."""
 
 
 @dataclass(frozen=True)
@@ -233,10 +213,9 @@ def resolve(
         # what go does by itself with vendor/modules.txt, said out loud: the Dockerfiles
         # skip `go mod download` for it, so a vendored module needs no network
         variables["GOFLAGS"] = f"{flags} -mod=vendor".strip()
-    if settings.network not in NETWORKS:
-        raise UserError(
-            f"unknown go.network setting {settings.network!r}", f"use {', '.join(NETWORKS)}"
-        )
+    # go.network (checked: core/options.py): auto is the host's network when a GOPROXY or
+    # GOSUMDB URL names this machine, else the builder's default; none: no network at all
+    # (a vendored module needs none)
     local = any(is_loopback(host) for host in url_hosts(variables))
     network = {"auto": "host" if local else "", "default": ""}.get(
         settings.network, settings.network

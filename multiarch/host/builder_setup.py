@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core import platforms
-from ..core.config import default
 from ..core.errors import UserError
+from ..core.options import settings_of
 
-DRIVERS = ("docker-container", "remote", "kubernetes")
 # what buildx accepts as a builder or node name
 NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
 # a node's architecture as kubernetes labels its nodes (kubernetes.io/arch)
@@ -33,27 +32,10 @@ ARCH_LABEL = "kubernetes.io/arch"
 HINT = "see the farm recipe in multiarch's docs/tasks/builder.md"
 
 
-def _builder(key: str):
-    return default("builder", key)
-
-
 @dataclass(frozen=True)
+@settings_of("builder")
 class BuilderSettings:
-    """The builder.* settings (defaults: config.DEFAULTS)."""
-
-    name: str = _builder("name")
-    driver: str = _builder("driver")
-    nodes: str = _builder("nodes")
-    # docker-container: the container's network; "host" reaches a registry on localhost
-    network: str = _builder("network")
-    config: str = _builder("config")  # a buildkitd.toml for each node (not remote)
-    # remote over tcp://: the CA, client certificate and key (mTLS), the server's name
-    cacert: str = _builder("cacert")
-    cert: str = _builder("cert")
-    key: str = _builder("key")
-    servername: str = _builder("servername")
-    # more driver options, whitespace-separated KEY=VALUE (kubernetes: namespace=ci ...)
-    driver_opts: str = _builder("driver_opts")
+    """The builder.* settings (their entries: core/options.py)."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +69,6 @@ def check(s: BuilderSettings) -> list[NodeSpec]:
         raise UserError("no builder name", "pass --name or set builder.name")
     if not NAME.match(s.name):
         raise UserError(f"invalid builder name {s.name!r}", "use letters, digits, '.', '_', '-'")
-    if s.driver not in DRIVERS:
-        raise UserError(f"unknown builder driver {s.driver!r}", f"use one of {', '.join(DRIVERS)}")
     nodes = parse_nodes(s.nodes) or [NodeSpec("", "")]
     for node in nodes:
         scheme = node.endpoint.partition("://")[0]

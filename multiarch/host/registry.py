@@ -13,8 +13,8 @@ import socket
 from dataclasses import dataclass
 
 from ..core.command import Runner, say
-from ..core.config import default
 from ..core.errors import UserError
+from ..core.options import settings_of
 from ..oci.reference import check_reference
 from ..oci.registry_api import RegistryAPI
 from . import docker
@@ -24,21 +24,10 @@ ROLE_LABEL = "io.multiarch.role=registry"
 NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 
 
-def _registry(key: str):
-    return default("registry", key)
-
-
 @dataclass(frozen=True)
+@settings_of("registry")
 class RegistrySettings:
-    """The registry.* settings (defaults: config.DEFAULTS), checked when made."""
-
-    name: str = _registry("name")
-    port: int = _registry("port")
-    bind: str = _registry("bind")
-    expose: bool = _registry("expose")
-    image: str = _registry("image")
-    volume: str = _registry("volume")  # empty: "<name>-data"
-    ready_timeout: float = _registry("ready_timeout")
+    """The registry.* settings (their entries: core/options.py), checked when made."""
 
     def __post_init__(self) -> None:
         """Every setting checked, before anything runs."""

@@ -33,8 +33,8 @@ from ..build.full import FullBuild
 from ..build.settings import BuildSettings
 from ..core import platforms
 from ..core.command import Runner
-from ..core.config import default
 from ..core.errors import UserError
+from ..core.options import settings_of
 from ..core.platforms import Platform
 from ..dockerfile import build_step
 from ..dockerfile import dockerfile as dockerfiles
@@ -54,18 +54,9 @@ _RESULT = re.compile(r"^\s*--- (PASS|FAIL|SKIP): (\S+) \(")
 
 
 @dataclass(frozen=True)
+@settings_of("test")
 class TestSettings:
-    """The test.* settings (defaults: config.DEFAULTS)."""
-
-    platforms: str = default("test", "platforms")  # empty: build.platforms
-    # empty: ./... and every other module a go.work uses
-    packages: str = default("test", "packages")
-    run: str = default("test", "run")  # -run: the tests to run, a Go regular expression
-    timeout: float = default("test", "timeout")  # seconds per package and platform
-    count: int = default("test", "count")
-    short: bool = default("test", "short")
-    # empty: the golang image the module's Dockerfile builds FROM
-    go_image: str = default("test", "go_image")
+    """The test.* settings (their entries: core/options.py)."""
 
 
 @dataclass

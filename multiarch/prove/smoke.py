@@ -39,8 +39,8 @@ from ..build import planning
 from ..build.settings import BuildSettings
 from ..core import platforms
 from ..core.command import NETWORK_TIMEOUT, Runner, last_line
-from ..core.config import default
 from ..core.errors import UserError
+from ..core.options import OPTIONS
 from ..core.platforms import Platform
 from ..golang.version import describe
 from ..host import binfmt, emulation
@@ -50,7 +50,7 @@ from ..oci.executable import Executable
 from ..oci.reference import Reference, check_reference
 from ..oci.registry_api import RegistryAPI, split_reference
 
-DEFAULT_TIMEOUT = default("smoke", "timeout")
+DEFAULT_TIMEOUT = OPTIONS["smoke.timeout"].default
 VERSION_LABEL = "org.opencontainers.image.version"
 REVISION_LABEL = "org.opencontainers.image.revision"
 PLACEHOLDERS = ("os", "arch", "variant", "platform", "version", "commit")

@@ -12,7 +12,7 @@ from ..build import full, planning
 from ..core.command import results, say
 from ..core.errors import UserError
 from ..fast import fast as fasts
-from .build_options import BUILD_HELP, build_settings
+from .build_options import build_settings
 from .edge import at_the_edge, runner
 from .options import Switches
 from .proof import proof
@@ -29,24 +29,15 @@ SMOKE_HELP = (
 )
 
 
-@task(klass=Switches, help={**BUILD_HELP, "fast": FAST_HELP, "smoke": SMOKE_HELP})
+@task(
+    klass=Switches,
+    options=("build.platforms", "build.registry", "build.image", "build.main", "build.tag",
+             "build.builder", "build.push", "build.load", "build.no_cache",
+             "build.allow_workspace", "build.attestations"),
+    help={"fast": FAST_HELP, "smoke": SMOKE_HELP},
+)  # fmt: skip
 @at_the_edge
-def build(
-    c,
-    platforms=None,
-    registry=None,
-    image=None,
-    main=None,
-    tag=None,
-    builder=None,
-    push=True,
-    load=False,
-    cache=True,
-    allow_workspace=False,
-    attestations=None,
-    fast=False,
-    smoke=False,
-):
+def build(c, flags, fast=False, smoke=False):
     """Build the module's main packages for several platforms and push an image index each.
 
     Several main packages (--main ./cmd/api,./cmd/worker) build in one `buildx bake`.
@@ -56,22 +47,9 @@ def build(
     The host's Go module settings (GOPROXY, GOPRIVATE, ...; config go.*) apply inside,
     and its netrc and go.ca reach the module download as BuildKit secrets.
     """
-    settings = build_settings(
-        c,
-        platforms=platforms,
-        registry=registry,
-        image=image,
-        main=main,
-        tag=tag,
-        builder=builder,
-        push=push,
-        load=load,
-        cache=cache,
-        allow_workspace=allow_workspace,
-        attestations=attestations,
-    )
+    settings = build_settings(c, flags)
     run = runner(c)
-    prove = proof(c) if smoke else None
+    prove = proof(c, {}) if smoke else None
     if prove is not None and not settings.push:
         raise UserError("--smoke proves a pushed image", "leave out --no-push")
     plans = planning.plan(settings, run, os.environ)

@@ -12,39 +12,28 @@ from ..core.errors import UserError
 from ..host import builder as builders
 from ..host.builder_setup import BuilderSettings
 from .edge import at_the_edge, runner
-from .options import Switches, options
-
-NAME_HELP = "the builder's name (default builder.name)"
+from .options import Options, Switches, options
 
 
 @task(
     klass=Switches,
-    help={
-        "name": NAME_HELP,
-        "driver": "docker-container, remote or kubernetes (default builder.driver)",
-        "nodes": "whitespace-separated nodes: ENDPOINT=PLATFORMS, ENDPOINT or PLATFORMS "
-        "(default builder.nodes), e.g. 'unix:///run/buildkit.sock=linux/amd64 "
-        "tcp://arm1:1234=linux/arm64,linux/arm/v7'",
-        "config": "a buildkitd.toml for each node (default builder.config; not for remote)",
-        "bootstrap": "start every node and wait for it (--no-bootstrap: on first use)",
-    },
+    options=("builder.name", "builder.driver", "builder.nodes", "builder.config"),
+    help={"bootstrap": "start every node and wait for it (--no-bootstrap: on first use)"},
 )
 @at_the_edge
-def create(c, name=None, driver=None, nodes=None, config=None, bootstrap=True):
+def create(c, flags, bootstrap=True):
     """Create the builder: its first node, then each further one appended with the
     platforms it takes (a build farm). TLS files, network and driver options: builder.*."""
-    setup = BuilderSettings(
-        **options(c, "builder", name=name, driver=driver, nodes=nodes, config=config)
-    )
+    setup = BuilderSettings(**options(c, "builder", flags))
     builders.create(setup, runner(c), bootstrap=bootstrap is not False)  # None: no flag given
     say(f"[green]builder {setup.name!r}[/]: invoke build --builder {setup.name}")
 
 
-@task(help={"name": NAME_HELP})
+@task(klass=Options, options=("builder.name",))
 @at_the_edge
-def inspect(c, name=None):
+def inspect(c, flags):
     """Each node of a builder: its endpoint, status, platforms and BuildKit version."""
-    chosen = chosen_name(c, name)
+    chosen = chosen_name(c, flags["builder.name"])
     results.print(table(chosen, builders.nodes(runner(c), chosen)))
 
 
@@ -55,12 +44,12 @@ def ls(c):
     runner(c).run(["docker", "buildx", "ls"])
 
 
-@task(help={"name": NAME_HELP})
+@task(klass=Options, options=("builder.name",))
 @at_the_edge
-def rm(c, name=None):
+def rm(c, flags):
     """Remove a builder: its containers and their state (docker-container), its
     deployments (kubernetes); a remote node's buildkitd stays as it is."""
-    builders.remove(runner(c), chosen_name(c, name))
+    builders.remove(runner(c), chosen_name(c, flags["builder.name"]))
 
 
 def chosen_name(c, name: str | None) -> str:

@@ -7,50 +7,28 @@ import os
 from invoke import task
 
 from ..core.command import say
-from ..core.config import default
 from ..fast import dev as devs
-from .build_options import BUILD_HELP, build_settings
+from .build_options import build_settings
 from .edge import at_the_edge, runner
-from .options import Switches, number, options
+from .options import Switches, options
 from .proof import proof
 from .registry import local_registry
 
 
 @task(
     klass=Switches,
+    options=("build.platforms", "build.main", "build.image", "dev.tag", "dev.debounce",
+             "dev.run", "dev.args", "dev.publish", "smoke.expect", "smoke.exit", "smoke.http"),
     help={
-        "platforms": BUILD_HELP["platforms"],
-        "main": BUILD_HELP["main"],
-        "image": BUILD_HELP["image"],
-        "tag": f"the tag each cycle pushes (default {default('dev', 'tag')})",
-        "debounce": "seconds without another save before a burst of saves is built "
-        f"(default {default('dev', 'debounce'):g})",
-        "run": "keep one container of this machine's platform running the newest image",
-        "args": "arguments for that container, split as a shell would",
-        "publish": "its ports, comma-separated: 8080 or HOST:CONTAINER (on 127.0.0.1)",
         "smoke": "prove each pushed image on every platform as `invoke smoke` does (its "
         "binary, then a run, emulated where need be, with --args and smoke.*)",
         "expect": "with --smoke: regular expression the output (or HTTP body) must match",
         "exit": "with --smoke: exit code a CLI must give (default 0)",
         "http": "with --smoke: PORT[/PATH] to GET until it answers 2xx",
     },
-)
+)  # fmt: skip
 @at_the_edge
-def dev(
-    c,
-    platforms=None,
-    main=None,
-    image=None,
-    tag=None,
-    debounce=None,
-    run=False,
-    args=None,
-    publish=None,
-    smoke=False,
-    expect=None,
-    exit=None,
-    http=None,
-):
+def dev(c, flags, smoke=False):
     """Watch the module (and its workspace's modules); build and push each save.
 
     Each change is built with `invoke build --fast` where only Go source changed, else
@@ -60,13 +38,10 @@ def dev(
     --run started. With --smoke each pushed image is also proven and run on every
     platform, and the line ends with how long after the save that was, or what failed.
     """
-    found = options(c, "dev", tag=tag, run=run, args=args, publish=publish)
-    found["debounce"] = number(
-        debounce if debounce is not None else found["debounce"], "--debounce (dev.debounce)"
-    )
-    settings = devs.DevSettings(**found)
-    build = build_settings(c, platforms=platforms, main=main, image=image, tag=settings.tag)
-    prove = proof(c, args=args, expect=expect, exit=exit, http=http) if smoke else None
+    settings = devs.DevSettings(**options(c, "dev", flags))
+    build = build_settings(c, flags, tag=settings.tag)
+    # --args is the container's, and what --smoke runs each image with
+    prove = proof(c, {**flags, "smoke.args": flags["dev.args"]}) if smoke else None
     say(f"watching {build.context}; Ctrl-C stops")
     registry = local_registry(c).settings
     report = lambda x: say(devs.line(x))  # noqa: E731

@@ -15,20 +15,22 @@ from ..dockerfile import dockerfile as dockerfiles
 from ..golang.goenv import GoSettings
 from ..prove import doctor as doctors
 from .edge import at_the_edge, print_json, runner
-from .options import options
+from .options import Options, options
 from .registry import local_registry
 
 
 @task(
+    klass=Options,
+    options=("build.platforms", "build.builder"),
     help={
         "platforms": "platforms to check the daemon can run (default: build.platforms)",
         "json": "print one JSON document with the checks instead of the table",
         "builder": "a buildx builder whose nodes to check: each one's endpoint, status, "
         "platforms and BuildKit version (default build.builder)",
-    }
+    },
 )
 @at_the_edge
-def doctor(c, platforms=None, json=False, builder=None):
+def doctor(c, flags, json=False):
     """Check everything the workflow needs; a table with a fix for each problem.
 
     The Docker daemon, buildx, the builder (each node of a named one), qemu for each
@@ -38,13 +40,13 @@ def doctor(c, platforms=None, json=False, builder=None):
     build = options(c, "build")
     context = Path(build["context"])
     setup = doctors.Setup(
-        platforms=platform_list.parse(platforms or build["platforms"]),
+        platforms=platform_list.parse(flags["build.platforms"] or build["platforms"]),
         registry=local_registry(c).settings,
         dockerfile=dockerfiles.source(context, build["dockerfile"]).text,
         checkout=context,
         binfmt_root=Path(options(c, "doctor")["binfmt_root"]),
         go=GoSettings(**options(c, "go")),
-        builder=builder or build["builder"],
+        builder=flags["build.builder"] or build["builder"],
     )
     checks = doctors.run(setup, runner(c))
     missing = [check.name for check in checks if check.required and not check.ok]

@@ -9,37 +9,26 @@ from invoke import task
 from rich.markup import escape
 
 from ..core.command import results, say, warn
-from ..core.config import default
 from ..core.errors import UserError
 from ..prove import gotest
 from . import tables
-from .build_options import BUILD_HELP, build_settings
+from .build_options import build_settings
 from .edge import at_the_edge, print_json, runner
-from .options import Switches, number, options
+from .options import Switches, options
 
 
 @task(
     klass=Switches,
     name="test",
+    options=("test.platforms", "test.packages", "test.run", "test.timeout", "test.count",
+             "test.short", "build.builder", "build.no_cache"),
     help={
-        "platforms": "comma-separated os/arch[/variant] (default: build.platforms); also "
-        "linux/386, linux/s390x, linux/ppc64le, linux/riscv64 where qemu runs them",
-        "packages": "Go package patterns, comma-separated (default: ./... and, in a go.work "
-        "workspace, every other module it uses)",
-        "run": "run only the tests matching this Go regular expression (go test -run)",
-        "timeout": "seconds each package may run on each platform "
-        f"(default {default('test', 'timeout'):g})",
-        "count": "run each test this many times (go test -count, default 1)",
-        "short": "tell long-running tests to shorten (go test -short)",
         "json": "print the results as JSON on stdout instead of the table",
         "verbose": "print every package's full -test.v output, not only the failures'",
-        "builder": BUILD_HELP["builder"],
-        "cache": BUILD_HELP["cache"],
     },
-)
+)  # fmt: skip
 @at_the_edge
-def gotest_(c, platforms=None, packages=None, run=None, timeout=None, count=None, short=False,
-            json=False, verbose=False, builder=None, cache=True):  # fmt: skip
+def gotest_(c, flags, json=False, verbose=False):
     """Run the module's Go tests on every platform: compiled with buildx, run here under qemu.
 
     Each package's test binary is cross-compiled with the build's Go image, caches and
@@ -47,16 +36,11 @@ def gotest_(c, platforms=None, packages=None, run=None, timeout=None, count=None
     the package's directory, in parallel, with a timeout. A failure names the package,
     the platform and the failing tests.
     """
-    settings = options(
-        c, "test", platforms=platforms, packages=packages, run=run, timeout=timeout,
-        count=count, short=short,
-    )  # fmt: skip
-    settings["timeout"] = number(settings["timeout"], "--timeout (test.timeout)")
-    settings["count"] = number(settings["count"], "--count (test.count)", int)
-    build = build_settings(c, builder=builder, cache=cache)
+    settings = gotest.TestSettings(**options(c, "test", flags))
+    build = build_settings(c, flags)
     run_ = runner(c)
     binfmt_root = Path(options(c, "doctor")["binfmt_root"])
-    plan = gotest.plan(gotest.TestSettings(**settings), build, run_, os.environ, binfmt_root)
+    plan = gotest.plan(settings, build, run_, os.environ, binfmt_root)
     reports = gotest.run(plan, run_)
     if reports is None:
         say("dry run: the test binaries are not built, so none runs")

@@ -3,17 +3,19 @@ read them: checked before anything runs."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..core.errors import UserError
+from ..core.options import OPTIONS
 from ..core.platforms import Platform, parse
 from ..prove import smoke as smokes
-from .options import number, options
+from .options import options
 
 
-def proof(c, **flags) -> smokes.Proof:
+def proof(c, flags: Mapping) -> smokes.Proof:
     """What `--smoke` proves a pushed image with: smoke.*, the flags given over them."""
-    settings = options(c, "smoke", **flags)
+    settings = options(c, "smoke", flags)
     return smokes.Proof(checks(settings), timeout(settings), binfmt_root(c))
 
 
@@ -29,7 +31,7 @@ def platforms(settings: dict) -> list[Platform] | None:
 
 
 def timeout(settings: dict) -> float:
-    seconds = number(settings["timeout"], "--timeout (smoke.timeout)")
+    seconds = OPTIONS["smoke.timeout"].checked(settings["timeout"])
     if not seconds > 0:
         raise UserError(
             f"--timeout (smoke.timeout) must be more than 0 seconds, not {seconds:g}",

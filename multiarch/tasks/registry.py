@@ -6,43 +6,36 @@ from invoke import Collection, task
 from rich.table import Table
 
 from ..core.command import results
-from ..core.config import default
 from ..host.registry import LocalRegistry, RegistrySettings
 from .edge import at_the_edge, confirm, runner
-from .options import Switches, number, options
-
-OPTION_HELP = {
-    "name": f"container name (config registry.name, default {default('registry', 'name')!r})",
-    "port": f"host port (config registry.port, default {default('registry', 'port')})",
-    "bind": "host IP address to publish on (config registry.bind, default "
-    f"{default('registry', 'bind')})",
-    "expose": "confirm a --bind beyond loopback: the registry has no authentication",
-    "image": f"registry image (config registry.image, default {default('registry', 'image')})",
-    "volume": "named volume for the data (config registry.volume, default NAME-data)",
-}
+from .options import NOT_GIVEN, Options, Switches, options
 
 
-def local_registry(c, **flags) -> LocalRegistry:
-    settings = options(c, "registry", **flags)
-    settings["port"] = number(settings["port"], "--port (registry.port)", int)
-    settings["ready_timeout"] = number(settings["ready_timeout"], "registry.ready_timeout")
-    return LocalRegistry(RegistrySettings(**settings), runner(c))
+def local_registry(c, flags=NOT_GIVEN) -> LocalRegistry:
+    return LocalRegistry(RegistrySettings(**options(c, "registry", flags)), runner(c))
 
 
-@task(klass=Switches, default=True, help=OPTION_HELP)
+@task(
+    klass=Switches,
+    default=True,
+    options=("registry.name", "registry.port", "registry.bind", "registry.expose",
+             "registry.image", "registry.volume"),
+)  # fmt: skip
 @at_the_edge
-def start(c, name=None, port=None, bind=None, expose=False, image=None, volume=None):
+def start(c, flags):
     """Start the local registry: create it, start it, or leave it running; wait for its API."""
-    local_registry(
-        c, name=name, port=port, bind=bind, expose=expose, image=image, volume=volume
-    ).ensure()
+    local_registry(c, flags).ensure()
 
 
-@task(help={k: v for k, v in OPTION_HELP.items() if k != "expose"})
+@task(
+    klass=Options,
+    options=("registry.name", "registry.port", "registry.bind", "registry.image",
+             "registry.volume"),
+)  # fmt: skip
 @at_the_edge
-def status(c, name=None, port=None, bind=None, image=None, volume=None):
+def status(c, flags):
     """Show the registry's state, address, volume, and the repositories and tags in it."""
-    st = local_registry(c, name=name, port=port, bind=bind, image=image, volume=volume).status()
+    st = local_registry(c, flags).status()
     out = results
     volume_note = "" if st.volume_exists else " (not created yet)"
     out.print(f"state:   {st.state}\naddress: {st.address}\nvolume:  {st.volume}{volume_note}")
@@ -54,25 +47,25 @@ def status(c, name=None, port=None, bind=None, image=None, volume=None):
     out.print(table if st.repositories else "the registry is empty")
 
 
-@task(help={"name": OPTION_HELP["name"]})
+@task(klass=Options, options=("registry.name",))
 @at_the_edge
-def stop(c, name=None):
+def stop(c, flags):
     """Stop the registry container; its data stays."""
-    local_registry(c, name=name).stop()
+    local_registry(c, flags).stop()
 
 
 @task(
+    klass=Options,
+    options=("registry.name", "registry.volume"),
     help={
-        "name": OPTION_HELP["name"],
-        "volume": OPTION_HELP["volume"],
         "purge": "also delete the volume, and with it every image in the registry",
         "yes": "do not ask before --purge deletes data",
-    }
+    },
 )
 @at_the_edge
-def rm(c, name=None, volume=None, purge=False, yes=False):
+def rm(c, flags, purge=False, yes=False):
     """Remove the registry container, keeping its data unless --purge."""
-    registry = local_registry(c, name=name, volume=volume)
+    registry = local_registry(c, flags)
     if purge and not yes:
         volume_name = registry.settings.volume_name
         confirm(

@@ -11,28 +11,23 @@ from ..build import release as releases
 from ..build import signing
 from ..core.command import results, say
 from ..fast import fast as fasts
-from .build_options import BUILD_HELP, DIST_HELP, build_settings, dist_dir
+from .build_options import build_settings, dist_dir
 from .edge import at_the_edge, runner, shown
-from .options import options
+from .options import Options, options
 from .registry import local_registry
 
 
 @task(
+    klass=Options,
+    options=("build.registry", "build.image", "build.platforms", "build.main", "build.builder",
+             "build.attestations", "dist.dir"),
     help={
-        "registry": "registry host[:port] to push to (default: build.registry)",
-        "image": "image name, may include a namespace: owner/name (default: build.image)",
-        "platforms": "comma-separated os/arch[/variant] (default: build.platforms)",
-        "main": BUILD_HELP["main"],
-        "builder": BUILD_HELP["builder"],
-        "attestations": BUILD_HELP["attestations"],
-        "dist": DIST_HELP,
         "sign": "sign with this key: cosign.key (password from COSIGN_PASSWORD) or an "
         "unencrypted PKCS#8 PEM (config sign.key; default: no signature)",
-    }
-)
+    },
+)  # fmt: skip
 @at_the_edge
-def release(c, registry=None, image=None, platforms=None, main=None, builder=None,
-            attestations=None, dist=None, sign=None):  # fmt: skip
+def release(c, flags, sign=None):
     """Release the commit tagged vX.Y.Z: push X.Y.Z, X.Y, X and latest, and an OCI archive.
 
     Tags as docker/metadata-action does: a prerelease (v2.0.0-rc.1) gets only its own
@@ -45,18 +40,10 @@ def release(c, registry=None, image=None, platforms=None, main=None, builder=Non
     """
     given = sign or options(c, "sign")["key"]
     key = signing.private_key(given, os.environ) if given else None
-    settings = build_settings(
-        c,
-        registry=registry,
-        image=image,
-        platforms=platforms,
-        main=main,
-        builder=builder,
-        attestations=attestations,
-    )
+    settings = build_settings(c, flags)
     run = runner(c)
     made = releases.release(
-        settings, dist_dir(c, dist), local_registry(c).settings, run, os.environ, key
+        settings, dist_dir(c, flags), local_registry(c).settings, run, os.environ, key
     )
     for done in made:
         results.print(f"version:  {done.version.tag}")
@@ -71,13 +58,13 @@ def release(c, registry=None, image=None, platforms=None, main=None, builder=Non
             results.print(f"provenance: SLSA v1 per platform{', signed' if done.signed else ''}")
 
 
-@task(help={"dist": DIST_HELP})
+@task(klass=Options, options=("dist.dir",))
 @at_the_edge
-def clean(c, dist=None):
+def clean(c, flags):
     """Remove dist/, temporary build contexts a killed build left, and the fast path's
     containers and state for this module; never registry data."""
     context, run = Path(options(c, "build")["context"]), runner(c)
-    removed = releases.clean(dist_dir(c, dist), context, run)
+    removed = releases.clean(dist_dir(c, flags), context, run)
     removed += fasts.forget(context, run)
     if not removed:
         say("nothing to remove")

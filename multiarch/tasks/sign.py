@@ -13,9 +13,9 @@ from ..core.command import results, say
 from ..core.errors import UserError
 from ..oci import sbom
 from ..oci.registry_api import RegistryAPI
-from .build_options import BUILD_HELP, build_settings, dist_dir
+from .build_options import build_settings, dist_dir
 from .edge import at_the_edge, runner, shown
-from .options import options
+from .options import Options, options
 
 IMAGE_HELP = (
     "reference (default: what `invoke build` pushes from this checkout: "
@@ -30,22 +30,15 @@ def private_key(c, key: str | None) -> signing.Key:
     return signing.private_key(given, os.environ)
 
 
-@task(
-    help={
-        "key": "cosign.key (password from COSIGN_PASSWORD) or an unencrypted PKCS#8 PEM "
-        "(config sign.key)",
-        "image": IMAGE_HELP,
-        "main": BUILD_HELP["main"],
-    }
-)
+@task(klass=Options, options=("sign.key", "build.main"), help={"image": IMAGE_HELP})
 @at_the_edge
-def sign(c, key=None, image=None, main=None):
+def sign(c, flags, image=None):
     """Sign a pushed image with cosign: its index and every platform's manifest, and
     attest each platform's SPDX SBOM (the one attached to the index, else one made from
     the binary now), and the SLSA v1 provenance the index carries, on its manifest and on
     the index. No transparency log."""
-    chosen = private_key(c, key)
-    ref = image or planning.default_image(build_settings(c, main=main))
+    chosen = private_key(c, flags["sign.key"])
+    ref = image or planning.default_image(build_settings(c, flags))
     pushed = attestations.read(ref)
     signing.sign(pushed.repository, pushed.digest, pushed.sboms(), chosen, runner(c), os.environ,
                  pushed.provenance)  # fmt: skip
@@ -55,22 +48,23 @@ def sign(c, key=None, image=None, main=None):
 
 
 @task(
+    klass=Options,
     name="sbom",
+    options=("dist.dir", "build.main"),
     help={
         "image": IMAGE_HELP,
         "format": "spdx (SPDX 2.3 JSON, default) or cyclonedx (CycloneDX 1.6 JSON)",
         "dist": "directory to write them to, relative to the module (default: dist.dir)",
-        "main": BUILD_HELP["main"],
     },
 )
 @at_the_edge
-def sbom_(c, image=None, format=sbom.SPDX, dist=None, main=None):
+def sbom_(c, flags, image=None, format=sbom.SPDX):
     """Write each platform's SBOM of a pushed image, made from its binary's Go build
     information, to dist/<image>_<os>_<arch>[_<variant>].spdx.json (or .cdx.json)."""
     if format not in sbom.FORMATS:
         raise UserError(f"unknown SBOM format {format!r}", "use spdx or cyclonedx")
-    ref = image or planning.default_image(build_settings(c, main=main))
-    out = dist_dir(c, dist)
+    ref = image or planning.default_image(build_settings(c, flags))
+    out = dist_dir(c, flags)
     pushed = attestations.read(ref)
     host, _, repo = pushed.repository.partition("/")
     api = RegistryAPI(host)

@@ -10,7 +10,6 @@ from invoke import task
 
 from ..build.settings import BuildSettings
 from ..core.command import results, say
-from ..core.config import default
 from ..core.errors import UserError
 from ..oci.registry_api import split_reference
 from ..prove import smoke as smokes
@@ -18,39 +17,21 @@ from . import proof as proving
 from . import tables
 from .build import build as build_task
 from .edge import at_the_edge, print_json, runner
-from .options import options
+from .options import Options, options
 
 
 @task(
+    klass=Options,
+    options=("smoke.image", "smoke.platforms", "smoke.timeout", "smoke.args", "smoke.expect",
+             "smoke.exit", "smoke.http"),
     help={
-        "image": "reference to test (default: each image `invoke build` pushes, tagged e2e: "
-        "one per build.main package)",
-        "platforms": "only these os/arch[/variant] (default: every platform in the index)",
-        "timeout": "seconds each platform may run, or a server may take to answer "
-        f"(default {default('smoke', 'timeout'):g})",
         "build": "build and push it with `invoke build` first (default); --no-build tests "
         "what the registry holds, against the version and commit its labels name",
-        "args": "arguments for the entrypoint, as a shell would split them",
-        "expect": "regular expression the output (or the HTTP body) must match; {os}, "
-        "{arch}, {variant}, {platform}, {version}, {commit} are filled in",
-        "exit": "exit code a CLI must give (default 0)",
-        "http": "PORT[/PATH]: run it as a server and GET PATH until it answers 2xx",
         "json": "print one JSON document with the results instead of the table",
-    }
-)
+    },
+)  # fmt: skip
 @at_the_edge
-def smoke(
-    c,
-    image=None,
-    platforms=None,
-    timeout=None,
-    build=True,
-    args=None,
-    expect=None,
-    exit=None,
-    http=None,
-    json=False,
-):
+def smoke(c, flags, build=True, json=False):
     """Prove each platform of a pushed image by its binary, then run it and check it.
 
     The platforms come from the index in the registry. Each one's entrypoint binary must
@@ -58,10 +39,7 @@ def smoke(
     emulated, and must exit as --exit says and print what --expect says (or, with
     --http, answer 2xx). With several main packages (build.main), each one's image.
     """
-    settings = options(
-        c, "smoke", image=image, platforms=platforms, timeout=timeout, args=args,
-        expect=expect, exit=exit, http=http,
-    )  # fmt: skip
+    settings = options(c, "smoke", flags)
     refs = smokes.images(settings["image"], BuildSettings(**options(c, "build")))
     wanted = proving.platforms(settings)
     behaviour, seconds = proving.checks(settings), proving.timeout(settings)

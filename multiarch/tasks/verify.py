@@ -11,23 +11,14 @@ from ..build import planning, signing
 from ..core.command import results, say
 from ..core.errors import UserError
 from ..prove import verify as verifies
-from .build_options import BUILD_HELP, build_settings
+from .build_options import build_settings
 from .edge import at_the_edge, runner
-from .options import options
+from .options import Options, options
 
 
-@task(
-    help={
-        "image": "reference to verify (default: what `invoke build` pushes from this "
-        "checkout: BUILD_REGISTRY/IMAGE:<git describe>)",
-        "main": BUILD_HELP["main"],
-        "key": "cosign.pub: also check the cosign signatures and SPDX attestations of the "
-        "index and each platform, and that the index carries an SBOM per platform "
-        "(config verify.key)",
-    }
-)
+@task(klass=Options, options=("verify.image", "build.main", "verify.key"))
 @at_the_edge
-def verify(c, image=None, main=None, key=None):
+def verify(c, flags):
     """Rebuild the commit an image's labels name, with no cache, and compare each platform.
 
     The commit is checked out in a temporary git worktree and built into an OCI layout
@@ -35,9 +26,9 @@ def verify(c, image=None, main=None, key=None):
     exits 1. Images built from go.work checkouts or a dirty tree are refused. With --key,
     the signatures and SBOM attestations are checked first.
     """
-    settings = build_settings(c, main=main)
-    ref = image or options(c, "verify")["image"] or planning.default_image(settings)
-    given = key or options(c, "verify")["key"]
+    settings = build_settings(c, flags)
+    ref = flags["verify.image"] or options(c, "verify")["image"] or planning.default_image(settings)
+    given = flags["verify.key"] or options(c, "verify")["key"]
     public = signing.public_key(given) if given else None
     run = runner(c)
     plan = verifies.plan(settings, ref)
