@@ -62,7 +62,7 @@ def own_registry(docker_env: dict | None = None):
     `env` points `invoke registry` and `invoke build` at it.
     """
     name = f"test-registry-{uuid.uuid4().hex[:8]}"
-    port = free_port()
+    port = unnamed_port(docker_env or {})
     REGISTRIES.append((name, f"localhost:{port}", docker_env or {}))
     env = {
         "INVOKE_REGISTRY_NAME": name,
@@ -79,6 +79,19 @@ def own_registry(docker_env: dict | None = None):
     daemon = {**os.environ, **(docker_env or {})}
     sh("docker", "rm", "-f", name, check=False, env=daemon)
     sh("docker", "volume", "rm", f"{name}-data", check=False, env=daemon)
+
+
+def unnamed_port(docker_env: dict) -> int:
+    """A free port no image of the daemon is named after (localhost:PORT/...): the images
+    a test pushed stay until its module ends, and a run killed earlier may have left some
+    on a shared daemon; a registry on their port would show a test images not its own."""
+    listed = sh("docker", "image", "ls", "--format", "{{.Repository}}", check=False,
+                env={**os.environ, **docker_env}).stdout.split()  # fmt: skip
+    taken = {name.split("/")[0] for name in listed}
+    port = free_port()
+    while f"localhost:{port}" in taken:
+        port = free_port()
+    return port
 
 
 @pytest.fixture
