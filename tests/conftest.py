@@ -27,15 +27,18 @@ REGISTRIES: list[tuple[str, str, dict]] = []
 
 @pytest.fixture(scope="module", autouse=True)
 def leaves_nothing(request, tmp_path_factory):
-    """After a module of tests: none of their registries' containers or volumes, no
-    container or toolchain image of their fast builds remains (a test failed to clean
-    up); the images they pushed, which the containerd image store keeps a copy of, and
-    pulled are removed. Only what is named after the tests: others build meanwhile."""
+    """After a module of tests: none of their registries' containers or volumes, no new
+    anonymous volume, no container or toolchain image of their fast builds remains (a
+    test failed to clean up); the images they pushed, which the containerd image store
+    keeps a copy of, and pulled are removed. Only what is named after the tests: others
+    build meanwhile."""
     start = len(REGISTRIES)
+    integration = request.module.__name__.split(".")[-2:-1] == ["integration"]
+    volumes = anonymous_volumes() if integration else set()
     yield
-    if request.module.__name__.split(".")[-2:-1] != ["integration"]:
+    if not integration:
         return
-    left = []
+    left = sorted(anonymous_volumes() - volumes)
     keys = {p.name for p in tmp_path_factory.getbasetemp().glob("*/cache/multiarch/fast/*")}
     for name, host, docker_env in REGISTRIES[start:]:
         daemon = {**os.environ, **docker_env}
@@ -53,6 +56,13 @@ def leaves_nothing(request, tmp_path_factory):
                 check=False).stdout.split()  # fmt: skip
     left += [f"multiarch-fast-toolchain:{t}" for t in images if t.split("-")[0] in keys]
     assert not left, f"left behind by {request.module.__name__}: {', '.join(left)}"
+
+
+def anonymous_volumes() -> set[str]:
+    """The daemon's anonymous volumes (a VOLUME of an image, made for a container)."""
+    listed = sh("docker", "volume", "ls", "-q", "--filter", "label=com.docker.volume.anonymous",
+                check=False).stdout  # fmt: skip
+    return set(listed.split())
 
 
 def own_registry(docker_env: dict | None = None):

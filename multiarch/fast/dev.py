@@ -181,7 +181,9 @@ class Running:
     def stop(self) -> None:
         if self.process is None:
             return
-        subprocess.run(["docker", "rm", "-f", self.name], capture_output=True)
+        # -v: `--rm` removes the anonymous volumes of the image's VOLUMEs only when the
+        # container exits by itself, not when it is removed by force
+        subprocess.run(["docker", "rm", "-f", "-v", self.name], capture_output=True)
         self.process.wait()
         self.process = None
 

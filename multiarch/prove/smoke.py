@@ -422,9 +422,10 @@ class Smoke:
         return Expected(labels[VERSION_LABEL], labels[REVISION_LABEL], "its labels")
 
     def _remove(self, *names: str) -> None:
-        """Kill and remove containers; one that never got created is no error."""
+        """Kill and remove containers, with the anonymous volumes of any VOLUME their image
+        declares; one that never got created is no error."""
         with contextlib.suppress(UserError):
-            self.runner.run(["docker", "rm", "-f", *names], capture=True)
+            self.runner.run(["docker", "rm", "-f", "-v", *names], capture=True)
 
     def clean(self) -> None:
         """Remove the containers this test made."""

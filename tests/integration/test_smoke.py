@@ -125,6 +125,9 @@ FROM scratch
 COPY --from=builder /out/ /
 ARG VERSION REVISION
 LABEL org.opencontainers.image.version=$VERSION org.opencontainers.image.revision=$REVISION
+# as servers' images often do: each container gets an anonymous volume, which smoke's
+# removal of the container must take with it (the module's check of what is left)
+VOLUME ["/data"]
 ENTRYPOINT ["/hellorld"]
 """
 
