@@ -39,7 +39,7 @@ def api(docker_daemon):
         assert registry.wait(30), "the registry API did not answer"
         yield registry
     finally:
-        sh("docker", "rm", "-f", name, check=False)
+        sh("docker", "rm", "-f", "-v", name, check=False)
 
 
 @pytest.fixture
