@@ -61,8 +61,8 @@ def smoke(c, flags, build=True, json=False):
     elif behaviour.needs_build:
         say("not built here: expecting the version and commit each image's labels name")
     done = []
-    where = proving.binfmt_root(c)
-    for tested in smokes.smoke_images(refs, runner(c), expected, seconds, where, behaviour, wanted):
+    where, run = proving.binfmt_root(c), runner(c)
+    for tested in smokes.smoke_images(refs, run, expected, seconds, where, behaviour, wanted):
         done.append(tested)
         if not json:
             results.print(tables.smoke(tested.ref, tested.outcomes))
@@ -75,4 +75,7 @@ def smoke(c, flags, build=True, json=False):
             "the JSON above says why" if json else "the table above says why",
         )
     images = f" of {len(refs)} images" if len(refs) > 1 else ""
+    if run.dry:
+        say(f"dry run: the binaries were read on {summary.passed} platforms{images}; none ran")
+        return
     say(f"[green]all {summary.passed} platforms{images} passed[/] ({summary.emulated} emulated)")

@@ -285,6 +285,18 @@ def test_every_platform_in_the_index_runs(qemu, registry, tmp_path):
     assert table["linux/arm64"][3].startswith("linux/arm64: ELF 64-bit LSB aarch64, Go go1.")
 
 
+def test_a_dry_run_reads_the_binaries_and_runs_nothing(qemu, registry, tmp_path):
+    ref = push_index(registry, tmp_path, "dry", "linux/arm/v7", "exit")  # would fail if run
+    result = invoke("--dry", "smoke", "--no-build", "--image", ref, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "dry run: the binaries were read on 3 platforms; none ran"
+    )
+    assert "passed" not in result.stderr
+    assert "linux/arm/v7: ELF 32-bit LSB ARM" in result.stdout  # read from the registry
+    assert_no_containers_left(result)  # the runs are printed, not made
+
+
 def test_arm64_entry_holding_an_amd64_binary(qemu, registry, tmp_path):
     ref = push_index(registry, tmp_path, "wrongarch", "linux/arm64", "wrong-arch:amd64")
     result = smoke("--image", ref)
